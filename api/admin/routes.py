@@ -1,0 +1,5 @@
+"""Admin UI routes (being built)."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

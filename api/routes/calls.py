@@ -1,0 +1,5 @@
+"""Routes: calls (being built)."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

@@ -1,0 +1,5 @@
+"""Routes: campaigns (being built)."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

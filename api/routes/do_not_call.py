@@ -1,0 +1,5 @@
+"""Routes: do_not_call (being built)."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

@@ -1,0 +1,5 @@
+"""Routes: icps (being built)."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

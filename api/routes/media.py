@@ -1,0 +1,5 @@
+"""Routes: media (being built)."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

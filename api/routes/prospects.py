@@ -1,0 +1,5 @@
+"""Routes: prospects (being built)."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

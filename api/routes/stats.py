@@ -1,0 +1,5 @@
+"""Routes: stats (being built)."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

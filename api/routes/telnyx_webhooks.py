@@ -1,0 +1,5 @@
+"""Routes: telnyx_webhooks (being built)."""
+
+from fastapi import APIRouter
+
+router = APIRouter()
