@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from api.admin import routes as admin_routes
+from api.errors import install_error_handling
 from api.routes import calls, campaigns, do_not_call, health, icps, media, prospects, stats, telnyx_webhooks
 from bot.clock import Clock
 from bot.runtime import Runtime
@@ -54,6 +55,7 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.settings = settings
+    install_error_handling(app)
     app.state.clock = clock
     app.include_router(health.router)
     for module in (icps, campaigns, prospects, calls, stats, do_not_call):

@@ -33,6 +33,17 @@ def _settings():
         raise typer.Exit(2) from None
 
 
+def _run(coro):
+    """Run a command coroutine; a `CommandError` is shown as its sentence, not a traceback."""
+    from api.commands import CommandError
+
+    try:
+        return asyncio.run(coro)
+    except CommandError as exc:
+        typer.secho(str(exc), fg=typer.colors.RED, err=True)
+        raise typer.Exit(1) from None
+
+
 @app.command()
 def serve(
     host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,
@@ -78,7 +89,7 @@ def profiles_create(name: str) -> None:
     """Create a tenant profile and print its new API key (shown only this once)."""
     from api.commands import create_profile
 
-    profile_id, key = asyncio.run(create_profile(_settings(), name))
+    profile_id, key = _run(create_profile(_settings(), name))
     typer.echo(f"Profile {name!r} created: {profile_id}")
     typer.echo(f"API key (shown once, store it now): {key}")
 
@@ -88,7 +99,7 @@ def prospects_import(campaign_id: str, file: Path) -> None:
     """Import prospects into CAMPAIGN_ID from a CSV FILE (UTF-8 or Latin-1, comma or semicolon)."""
     from api.commands import import_prospects_file
 
-    report = asyncio.run(import_prospects_file(_settings(), campaign_id, file))
+    report = _run(import_prospects_file(_settings(), campaign_id, file))
     typer.echo(report)
 
 
@@ -97,7 +108,7 @@ def demo_data() -> None:
     """Load the seed's ICP, a campaign and 20 prospects into a new demo profile."""
     from api.commands import load_demo_data
 
-    typer.echo(asyncio.run(load_demo_data(_settings())))
+    typer.echo(_run(load_demo_data(_settings())))
 
 
 @assets_app.command("generate")

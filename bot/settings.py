@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from platformdirs import user_data_dir
 from pydantic import Field, SecretStr, field_validator, model_validator
@@ -116,8 +117,8 @@ class Settings(BaseSettings):
     # --- Derived ---------------------------------------------------------------------------
     @property
     def uses_carrier_twin(self) -> bool:
-        """True when no Telnyx key is set: calls go to the local carrier twin."""
-        return self.telnyx_api_key is None
+        """True when calls go to the local carrier twin (no Telnyx key, or TELEPHONY=twin)."""
+        return not self.uses_real_telephony
 
     @property
     def uses_offline_voice(self) -> bool:
@@ -144,6 +145,85 @@ class Settings(BaseSettings):
     def stream_url(self) -> str:
         ws = self.public_base_url.replace("https://", "wss://").replace("http://", "ws://")
         return f"{ws}/telnyx/media"
+
+    # --- Dialer, Telnyx call control and the carrier twin (dialer issue) ----------------------
+    #: "auto": Telnyx when TELNYX_API_KEY is set, else the local carrier twin; "telnyx": real
+    #: telephony (a missing key is an error); "twin": always the carrier twin.
+    telephony: Literal["auto", "telnyx", "twin"] = "auto"
+    #: Retries of the official client on 408/409/429/5xx/timeouts (exponential backoff).
+    telnyx_max_retries: int = 3
+    telnyx_timeout_secs: float = 15.0
+    #: Ring timeout of an outbound call and the longest a call may last.
+    call_ring_timeout_secs: int = 25
+    call_time_limit_secs: int = 900
+    #: Codec of the media stream both ways (Pipecat's Telnyx serializer takes PCMU or PCMA).
+    call_codec: Literal["PCMU", "PCMA"] = "PCMU"
+    #: The carrier twin listens here (loopback) when it is in use.
+    carrier_twin_host: str = "127.0.0.1"
+    carrier_twin_port: int = 8790
+    #: Persona speed-up for demos/tests: ring times and pauses are divided by it (1 = realistic).
+    carrier_twin_time_scale: float = 1.0
+    #: Technical failures of a prospect retried without spending an attempt, and how soon.
+    max_technical_retries: int = 3
+    technical_retry_delay_secs: int = 300
+    #: A call log still "initiated" after this long is considered lost and released.
+    stale_call_secs: int = 1800
+    #: Render the opener's audio when dialing, so it is cached when the media stream starts.
+    dialer_prerender_opener: bool = True
+
+    @property
+    def uses_real_telephony(self) -> bool:
+        """True when calls go to Telnyx (TELEPHONY=telnyx, or auto with a key)."""
+        return self.telephony == "telnyx" or (self.telephony == "auto" and self.telnyx_api_key is not None)
+
+    @property
+    def carrier_twin_base_url(self) -> str:
+        """The carrier twin's REST base (the same path shape as https://api.telnyx.com/v2)."""
+        return f"http://{self.carrier_twin_host}:{self.carrier_twin_port}/v2"
+
+    # --- Script and voice: ElevenLabs REST TTS, offline voice, audio assets (script/voice issue) --
+    #: Attempts of one TTS request on 429/5xx/timeouts before giving up (1 = no retry).
+    elevenlabs_max_attempts: int = 5
+    #: First backoff delay; it doubles per attempt (capped by `elevenlabs_retry_max_secs`).
+    elevenlabs_retry_base_secs: float = 0.5
+    elevenlabs_retry_max_secs: float = 8.0
+    elevenlabs_timeout_secs: float = 30.0
+    #: Where the committed offline library lives: <assets_audio_dir>/offline/<voice_type>/.
+    assets_audio_dir: Path = ASSETS_DIR / "audio"
+    #: Size the TTS disk cache (<cache_dir>/voice) is trimmed to, least recently used first.
+    voice_cache_max_mb: int = 2048
+
+    # --- Call pipeline: turn taking, guards, local Whisper (pipeline-runtime issue) ------------
+    #: "auto": Whisper if WHISPER_MODEL_DIR, else OpenAI if an LLM endpoint is set, else the
+    #: simulated STT; or name one ("whisper", "openai", "simulated").
+    stt_provider: Literal["auto", "whisper", "openai", "simulated"] = "auto"
+    #: Language code given to local Whisper ("es"; "en" for English-only models such as tiny.en).
+    whisper_language: str = "es"
+    #: Silero's silence before end of speech; smart-turn V3 then decides, falling back after
+    #: `turn_fallback_secs` when it judges the sentence unfinished.
+    vad_stop_secs: float = 0.2
+    turn_fallback_secs: float = 1.0
+    #: While the bot talks, speech shorter than this is checked for a backchannel ("ajá", "sí").
+    barge_in_min_secs: float = 0.6
+    #: Silence before "¿Sigues ahí?" (and again before the goodbye); maximum call length.
+    call_silence_secs: float = 8.0
+    call_max_secs: float = 300.0
+    #: An owed answer silent this long counts as a failure (apology + goodbye).
+    call_dead_air_secs: float = 1.5
+
+    # --- Intents and fillers (intents/fillers, part of the pipeline issue) --------------------
+    #: When the turn-end filler starts: "vad_stop" (at VAD's end of speech, before the transcript;
+    #: meets the latency target) or "turn_end" (after the user aggregator ends the turn).
+    filler_trigger: Literal["vad_stop", "turn_end"] = "vad_stop"
+    #: Hold before the turn-end filler; a pre-rendered reply arriving within it gets no filler.
+    filler_delay_secs: float = Field(default=0.0, ge=0.0, le=2.0)
+    #: Preferred longest turn-end filler (the LLM answer queues behind it).
+    filler_max_ms: int = Field(default=450, ge=100, le=2000)
+    #: A "Vale"/"Perfecto" bridge when the LLM answer has not started this long after the turn
+    #: ended; 0 turns the bridge off.
+    filler_bridge_secs: float = Field(default=1.2, ge=0.0, le=10.0)
+    #: Probability of the seed's occasional "Perdón, quería decir..." between sentences.
+    human_error_rate: float = Field(default=0.05, ge=0.0, le=1.0)
 
 
 @lru_cache(maxsize=1)

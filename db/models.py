@@ -277,7 +277,8 @@ class Campaign(TimestampMixin, Base):
     language: Mapped[str] = mapped_column(Text, default="es-ES", server_default="es-ES")
     script_template: Mapped[str | None] = mapped_column(Text)
     objection_handling: Mapped[dict[str, Any]] = mapped_column(default=dict, server_default=text("'{}'"))
-    #: Days after the first attempt at which further attempts fall, e.g. [1, 3, 7] (the seed's spacing).
+    #: Campaign days of the attempts, counted from the first attempt as day 1: [1, 3, 7] (the seed's
+    #: "día 1, día 3, día 7") means the second attempt 2 days after the first and the third 4 days later.
     follow_up_sequence: Mapped[list[Any]] = mapped_column(default=list, server_default=text("'[]'"))
     caller_id: Mapped[str | None] = mapped_column(Text)
     transfer_number: Mapped[str | None] = mapped_column(Text)
