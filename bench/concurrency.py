@@ -1,0 +1,244 @@
+"""Concurrency benchmark: N simultaneous calls against one server process and several workers.
+
+The product server (`api.app:create_app`, uvicorn) runs as a subprocess on PostgreSQL, with
+``--workers 1`` and ``--workers 2``; this process runs the twins (OpenAI LLM, first token 350 ms;
+ElevenLabs multi-stream TTS, first byte 200 ms; the simulated STT so no speech recogniser competes
+for the CPU) and N `SimulatedCallee`s that start within one second. Each call hears the opener,
+asks an open question, hears the filler and the answer, and hangs up. Measured per N:
+
+* **CPU per call**: server CPU seconds (all its processes, from /proc) over the busy window,
+  divided by wall time and N (fraction of a core per concurrent call);
+* **memory per call**: growth of the server's resident memory from idle to the busiest moment,
+  divided by N (and the total);
+* **p95 first-audio latency**: end of the prospect's speech -> first bot audio.
+
+Target (issue #4): >= 20 concurrent calls per core with p95 first-audio latency within 50 ms of
+the single-call figure. The callees and twins share the machine's 2 cores with the server, so
+the client's own load is part of what is measured.
+
+Usage: ``.venv/bin/python bench/concurrency.py [--calls 1,10,20,40] [--workers 1,2]``;
+writes ``bench/results/concurrency.json``. Needs PostgreSQL at 127.0.0.1:5432 (``BENCH_PG_ADMIN``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import asyncpg  # noqa: E402
+import httpx  # noqa: E402
+from loguru import logger  # noqa: E402
+
+from bench.call_harness import OPENER, VOICE_TYPE, bench_settings, prospect_clip, seed_calls  # noqa: E402
+from bot.assets import render_opener  # noqa: E402
+from bot.twin_media import CalleeTurn, SimulatedCallee  # noqa: E402
+from tests.twins.elevenlabs_http import ElevenLabsTwin as ElevenLabsRestTwin  # noqa: E402
+from tests.twins.elevenlabs_ws import ElevenLabsTwin  # noqa: E402
+from tests.twins.openai_api import ChatReply, OpenAITwin  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results" / "concurrency.json"
+ADMIN_URL = os.environ.get("BENCH_PG_ADMIN", "postgresql://postgres@127.0.0.1:5432/postgres")
+QUESTION = "¿Y eso se puede conectar con el programa de contabilidad que usamos?"
+ANSWER = "Claro, te lo explico en un momento."
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _tree(pid: int) -> list[int]:
+    """`pid` and all its descendants (from /proc)."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(ppid, []).append(int(entry.name))
+    out, stack = [], [pid]
+    while stack:
+        p = stack.pop()
+        out.append(p)
+        stack.extend(children.get(p, []))
+    return out
+
+
+def _cpu_secs(pids: list[int]) -> float:
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])  # utime + stime
+        except (OSError, IndexError, ValueError):
+            pass
+    return total / CLK_TCK
+
+
+def _rss_mb(pids: list[int]) -> float:
+    total = 0
+    for pid in pids:
+        try:
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1])
+        except OSError:
+            pass
+    return total / 1024
+
+
+async def _start_server(workers: int, env: dict[str, str]) -> tuple[subprocess.Popen, int]:
+    port = _free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "api.app:create_app", "--factory", "--host", "127.0.0.1", "--port", str(port),
+         "--workers", str(workers), "--ws", "websockets-sansio", "--log-level", "warning"],
+        cwd=ROOT, env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    async with httpx.AsyncClient() as http:
+        for _ in range(600):
+            try:
+                if (await http.get(f"http://127.0.0.1:{port}/health", timeout=1)).status_code < 500:
+                    break
+            except httpx.HTTPError:
+                pass
+            await asyncio.sleep(0.1)
+        else:
+            proc.kill()
+            raise RuntimeError("server did not start")
+    await asyncio.sleep(1.0 + workers)  # every worker warms up its models
+    return proc, port
+
+
+async def _one_call(url: str, call: tuple[str, str], clip: bytes, delay: float) -> list[float]:
+    await asyncio.sleep(delay)
+    callee = SimulatedCallee(
+        url, call_control_id=call[0], client_state=call[1],
+        turns=[CalleeTurn(text=QUESTION, pcm=clip)], listen_secs=2.5, max_call_secs=60,
+        bot_silence_secs=0.6, max_wait_for_bot_secs=15,
+    )
+    rec = await callee.run()
+    out = []
+    for turn in rec.turns:
+        first = rec.first_bot_audio_after(turn.speech_end)
+        if first is not None:
+            out.append(first - turn.speech_end)
+    return out
+
+
+async def _run_level(url: str, pids: list[int], calls: list[tuple[str, str]], n: int) -> dict:
+    clip = prospect_clip(QUESTION)
+    rss_idle = _rss_mb(pids)
+    cpu0, t0 = _cpu_secs(pids), time.monotonic()
+    peak = {"rss": rss_idle}
+
+    async def sample_rss() -> None:
+        while True:
+            peak["rss"] = max(peak["rss"], _rss_mb(pids))
+            await asyncio.sleep(0.25)
+
+    sampler = asyncio.create_task(sample_rss())
+    rng = random.Random(n)
+    try:
+        results = await asyncio.gather(*[_one_call(url, calls.pop(), clip, rng.uniform(0, 1.0)) for _ in range(n)])
+    finally:
+        sampler.cancel()
+    wall = time.monotonic() - t0
+    cpu = _cpu_secs(pids) - cpu0
+    latencies = sorted(v * 1000 for r in results for v in r)
+    p95 = latencies[min(len(latencies) - 1, max(0, round(0.95 * len(latencies)) - 1))] if latencies else None
+    return {
+        "calls": n,
+        "answered_turns": len(latencies),
+        "wall_secs": round(wall, 2),
+        "server_cpu_secs": round(cpu, 2),
+        "cpu_cores_per_call": round(cpu / wall / n, 4),
+        "rss_idle_mb": round(rss_idle, 1),
+        "rss_peak_mb": round(peak["rss"], 1),
+        "memory_per_call_mb": round((peak["rss"] - rss_idle) / n, 2),
+        "first_audio_p50_ms": round(statistics.median(latencies), 1) if latencies else None,
+        "first_audio_p95_ms": round(p95, 1) if p95 is not None else None,
+    }
+
+
+async def main(levels: list[int], worker_counts: list[int]) -> dict:
+    name = f"coldcall_bench_{uuid.uuid4().hex[:8]}"
+    conn = await asyncpg.connect(ADMIN_URL)
+    await conn.execute(f'CREATE DATABASE "{name}"')
+    await conn.close()
+    base = ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://", 1)
+    db = f"{base}/{name}"
+    tmp = Path(tempfile.mkdtemp(prefix="coldcall-conc-"))
+    report: dict = {"machine": {"cpus": os.cpu_count()}, "levels": levels, "runs": {}}
+    try:
+        calls = await seed_calls(db, sum(levels) * len(worker_counts) + 4)
+        async with OpenAITwin(first_token_latency=0.35, chat_reply=lambda body: ChatReply(text=ANSWER)) as openai_twin, \
+                ElevenLabsTwin(first_byte_latency=0.2) as eleven:
+            rest = ElevenLabsRestTwin().start()
+            try:
+                env = {
+                    "DATABASE_URL": db, "CACHE_DIR": str(tmp / "cache"), "TELEPHONY": "twin", "DIALER_ENABLED": "false",
+                    "OPENAI_API_KEY": "sk-bench", "OPENAI_BASE_URL": openai_twin.base_url, "STT_PROVIDER": "simulated",
+                    "ELEVENLABS_API_KEY": "el-bench", "ELEVENLABS_WS_URL": eleven.ws_url,
+                    "ELEVENLABS_BASE_URL": rest.base_url, "LOG_LEVEL": "WARNING", "LOGURU_LEVEL": "WARNING",
+                }
+                settings = bench_settings(db, tmp / "cache", elevenlabs_api_key="el-bench", elevenlabs_base_url=rest.base_url)
+                await render_opener(settings, OPENER, VOICE_TYPE)  # the dialer renders it when it dials
+                for workers in worker_counts:
+                    proc, port = await _start_server(workers, env)
+                    pids = _tree(proc.pid)
+                    url = f"ws://127.0.0.1:{port}/telnyx/media"
+                    runs = []
+                    try:
+                        for n in levels:
+                            logger.info("workers={} calls={}", workers, n)
+                            runs.append(await _run_level(url, pids, calls, n))
+                            logger.info("{}", runs[-1])
+                            await asyncio.sleep(1.0)
+                    finally:
+                        proc.terminate()
+                        proc.wait(timeout=20)
+                    single = runs[0]["first_audio_p95_ms"]
+                    for run in runs:
+                        run["p95_over_single_call_ms"] = (
+                            round(run["first_audio_p95_ms"] - single, 1) if run["first_audio_p95_ms"] and single else None
+                        )
+                        run["calls_per_core"] = round(run["calls"] / (os.cpu_count() or 1), 1)
+                    report["runs"][f"workers_{workers}"] = runs
+            finally:
+                rest.stop()
+    finally:
+        conn = await asyncpg.connect(ADMIN_URL)
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await conn.close()
+    report["target"] = "p95 first audio within 50 ms of the single-call figure at >= 20 calls per core"
+    return report
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--calls", default="1,10,20,40")
+    parser.add_argument("--workers", default="1,2")
+    args = parser.parse_args()
+    logger.remove()
+    logger.add(sys.stderr, level="INFO", filter=lambda r: r["name"] == "__main__")
+    result = asyncio.run(main([int(x) for x in args.calls.split(",")], [int(x) for x in args.workers.split(",")]))
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    print(json.dumps(result, indent=2))

@@ -1,0 +1,138 @@
+"""Pure builders of the call pipelines: parts in, a `Pipeline` out, no I/O of their own.
+
+`build_call_pipeline` composes the product's pipeline in the order of the architecture::
+
+    transport in -> VAD (Silero) -> STT -> [extra_processors] -> intent router -> filler injector
+      -> user aggregator -> LLM -> TTS -> transfer processor -> call guard -> [output_processors]
+      -> transport out -> assistant aggregator
+
+with a shortcut (`processors.audio_bypass`) that carries the intent router's replies and the
+filler injector's fillers from just after the filler injector to just after the TTS, so the
+aggregator, the LLM and the TTS cannot hold them back, and a filter that drops the prospect's
+audio once the user aggregator (its last consumer) has seen it.
+
+Every part is passed in, so a service is swapped by passing another one (any Pipecat STT, LLM or
+TTS service) and a processor is added with ``extra_processors`` (they see every final transcript,
+before the intent router) or ``output_processors`` (they see everything the bot is about to say,
+just before the transport). `build_stock_pipeline` is the plain Pipecat cascade, the baseline the
+latency benchmark compares against.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from pipecat.audio.turn.smart_turn.base_smart_turn import SmartTurnParams
+from pipecat.audio.vad.vad_analyzer import VADParams
+from pipecat.pipeline.pipeline import Pipeline
+from pipecat.frames.frames import Frame, InputAudioRawFrame
+from pipecat.processors.audio.vad_processor import VADProcessor
+from pipecat.processors.filters.function_filter import FunctionFilter
+from pipecat.processors.frame_processor import FrameProcessor
+from pipecat.transports.base_transport import BaseTransport
+from pipecat.turns.user_stop import TurnAnalyzerUserTurnStopStrategy
+from pipecat.turns.user_turn_strategies import UserTurnStrategies
+
+from processors.audio_bypass import PrerenderedAudioBypass
+from processors.backchannel_turn_start import BackchannelAwareUserTurnStartStrategy
+from processors.shared_turn_models import SharedSileroVADAnalyzer, SharedSmartTurnAnalyzerV3
+
+#: Silero's silence before it reports the end of speech. Pipecat 1.x's default; smart-turn decides
+#: whether that pause ends the turn.
+VAD_STOP_SECS = 0.2
+#: Smart-turn's fallback when it judges a turn incomplete. Pipecat's default is 3 s, which on 8 kHz
+#: phone audio (where the model is more hesitant) means seconds of dead air; 1 s is a human pause.
+SMART_TURN_FALLBACK_SECS = 1.0
+
+
+def build_vad_processor(*, stop_secs: float = VAD_STOP_SECS, sample_rate: int | None = None) -> VADProcessor:
+    """Silero VAD as a pipeline processor (VAD is no longer a transport parameter in 1.x)."""
+    analyzer = SharedSileroVADAnalyzer(sample_rate=sample_rate, params=VADParams(stop_secs=stop_secs))
+    return VADProcessor(vad_analyzer=analyzer)
+
+
+async def _not_input_audio(frame: Frame) -> bool:
+    return not isinstance(frame, InputAudioRawFrame)
+
+
+def build_input_audio_stop() -> FunctionFilter:
+    """Drops the prospect's audio after the user aggregator, its last consumer.
+
+    Every 20 ms packet would otherwise hop through the LLM, the TTS and everything behind them
+    (about half the per-call CPU of the frame plumbing) for nobody to read it.
+    """
+    return FunctionFilter(_not_input_audio, filter_system_frames=True, name="InputAudioStop")
+
+
+def build_turn_strategies(
+    *, fallback_secs: float = SMART_TURN_FALLBACK_SECS, min_barge_in_secs: float = 0.6
+) -> UserTurnStrategies:
+    """Our turn taking: backchannel-aware barge-in, smart-turn V3 with a phone-friendly fallback."""
+    analyzer = SharedSmartTurnAnalyzerV3(params=SmartTurnParams(stop_secs=fallback_secs))
+    return UserTurnStrategies(
+        start=[BackchannelAwareUserTurnStartStrategy(min_barge_in_secs=min_barge_in_secs)],
+        stop=[TurnAnalyzerUserTurnStopStrategy(turn_analyzer=analyzer)],
+    )
+
+
+def build_call_pipeline(
+    *,
+    transport: BaseTransport,
+    stt: FrameProcessor,
+    llm: FrameProcessor,
+    tts: FrameProcessor,
+    intent_router: FrameProcessor,
+    filler_injector: FrameProcessor,
+    transfer_processor: FrameProcessor,
+    user_aggregator: FrameProcessor,
+    assistant_aggregator: FrameProcessor,
+    vad: FrameProcessor | None = None,
+    call_guard: FrameProcessor | None = None,
+    extra_processors: Sequence[FrameProcessor] = (),
+    output_processors: Sequence[FrameProcessor] = (),
+) -> Pipeline:
+    """The product's call pipeline from its parts (see the module docstring for the order).
+
+    ``vad`` defaults to `build_vad_processor()`. ``extra_processors`` go right after the STT (they
+    see audio, VAD events and final transcripts before the intent router answers);
+    ``output_processors`` go right before the transport output.
+    """
+    bypass = PrerenderedAudioBypass()
+    processors: list[FrameProcessor] = [
+        transport.input(),
+        vad if vad is not None else build_vad_processor(),
+        stt,
+        *extra_processors,
+        intent_router,
+        filler_injector,
+        bypass.entry,
+        user_aggregator,
+        build_input_audio_stop(),
+        llm,
+        tts,
+        bypass.exit,
+        transfer_processor,
+    ]
+    if call_guard is not None:
+        processors.append(call_guard)
+    processors += [*output_processors, transport.output(), assistant_aggregator]
+    return Pipeline(processors)
+
+
+def build_stock_pipeline(
+    *,
+    transport: BaseTransport,
+    stt: FrameProcessor,
+    llm: FrameProcessor,
+    tts: FrameProcessor,
+    user_aggregator: FrameProcessor,
+    assistant_aggregator: FrameProcessor,
+) -> Pipeline:
+    """The stock Pipecat cascade (transport, STT, aggregator with VAD, LLM, TTS, transport).
+
+    The user aggregator carries the VAD here, as in Pipecat's own examples; this is the baseline
+    of `bench/latency.py`, not something the product runs.
+    """
+    return Pipeline(
+        [transport.input(), stt, user_aggregator, llm, tts, transport.output(), assistant_aggregator]
+    )
