@@ -14,12 +14,9 @@ Our product server is `api.app.create_app` itself, configured with `bench_settin
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import subprocess
 import sys
 import tempfile
 import uuid
-import wave
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -47,6 +44,7 @@ from db.session import create_engine, make_sessionmaker  # noqa: E402
 from pipelines.call_pipeline import build_stock_pipeline  # noqa: E402
 from processors.media_serializer import CallMediaSerializer  # noqa: E402
 from processors.scripted_responder import ScriptMaterial  # noqa: E402
+from tests.twins.speech import prospect_speech  # noqa: E402
 
 CACHE = Path(tempfile.gettempdir()) / "coldcall-bench-clips"
 VOICE_TYPE = "female_professional"
@@ -54,21 +52,8 @@ OPENER = "Hola Marta, soy Lucía de Facturalia."
 
 
 def prospect_clip(text: str, voice: str = "es") -> bytes:
-    """A synthetic prospect saying `text`: 8 kHz 16-bit mono PCM, silence trimmed."""
-    CACHE.mkdir(parents=True, exist_ok=True)
-    path = CACHE / f"{hashlib.sha1(f'{voice}|{text}'.encode()).hexdigest()[:16]}.wav"
-    if not path.exists():
-        raw = path.with_suffix(".raw.wav")
-        subprocess.run(["espeak-ng", "-v", voice, "-s", "165", "-w", str(raw), text], check=True, capture_output=True)
-        subprocess.run(
-            ["sox", str(raw), "-r", "8000", "-c", "1", "-b", "16", "-e", "signed-integer", str(path),
-             "silence", "1", "0.02", "0.5%", "reverse", "silence", "1", "0.02", "0.5%", "reverse"],
-            check=True,
-            capture_output=True,
-        )
-        raw.unlink(missing_ok=True)
-    with wave.open(str(path), "rb") as wav:
-        return wav.readframes(wav.getnframes())
+    """A synthetic prospect saying `text`: 8 kHz 16-bit mono PCM, silence trimmed (cached on disk)."""
+    return prospect_speech(text, CACHE, voice)
 
 
 async def seed_calls(database_url: str, n: int) -> list[tuple[str, str]]:

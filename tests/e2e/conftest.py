@@ -8,11 +8,8 @@ talks to ``/telnyx/media`` with `bot.twin_media.SimulatedCallee` over a real Web
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import shutil
-import subprocess
 import uuid
-import wave
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +24,7 @@ from bot.settings import Settings
 from bot.telnyx_client import encode_client_state
 from db.models import CallLog, Campaign, CampaignStatus, IdealCustomerProfile, Profile, Prospect
 from db.session import create_engine, make_sessionmaker
+from tests.twins.speech import prospect_speech
 from tests.twins.telnyx_rest import TelnyxRestTwin
 
 pytestmark = pytest.mark.e2e
@@ -42,19 +40,6 @@ OBJECTIONS = {
 }
 
 
-def _espeak_clip(text: str, voice: str, out: Path) -> None:
-    """espeak-ng -> sox: 8 kHz 16-bit mono WAV, leading/trailing silence trimmed."""
-    raw = out.with_suffix(".raw.wav")
-    subprocess.run(["espeak-ng", "-v", voice, "-s", "165", "-w", str(raw), text], check=True, capture_output=True)
-    subprocess.run(
-        ["sox", str(raw), "-r", "8000", "-c", "1", "-b", "16", "-e", "signed-integer", str(out),
-         "silence", "1", "0.02", "0.5%", "reverse", "silence", "1", "0.02", "0.5%", "reverse"],
-        check=True,
-        capture_output=True,
-    )
-    raw.unlink(missing_ok=True)
-
-
 @pytest.fixture(scope="session")
 def speech(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., bytes]:
     """``speech(text, voice="es")`` -> 8 kHz 16-bit PCM of a synthetic prospect saying it."""
@@ -63,12 +48,7 @@ def speech(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., bytes]:
     directory = tmp_path_factory.mktemp("prospect_audio")
 
     def _speech(text: str, voice: str = "es") -> bytes:
-        name = hashlib.sha1(f"{voice}|{text}".encode()).hexdigest()[:16]
-        path = directory / f"{name}.wav"
-        if not path.exists():
-            _espeak_clip(text, voice, path)
-        with wave.open(str(path), "rb") as wav:
-            return wav.readframes(wav.getnframes())
+        return prospect_speech(text, directory, voice)
 
     return _speech
 
