@@ -63,7 +63,11 @@ def serve(
         settings.public_base_url = f"http://{settings.host}:{settings.port}"
     app_ = create_app(settings, run_background=settings.dialer_enabled)
     typer.echo(f"coldcall serving on http://{settings.host}:{settings.port} (admin: /admin/cold-calling, API docs: /docs)")
-    uvicorn.run(app_, host=settings.host, port=settings.port, log_level=settings.log_level.lower())
+    # No permessage-deflate: the media stream is base64 audio (barely compressible) at 50 messages
+    # a second per call each way, and zlib on every message was a visible share of a call's CPU.
+    uvicorn.run(
+        app_, host=settings.host, port=settings.port, log_level=settings.log_level.lower(), ws_per_message_deflate=False
+    )
 
 
 @db_app.command("upgrade")

@@ -162,7 +162,8 @@ class StockCallApp:
 async def serve_app(app) -> tuple[uvicorn.Server, asyncio.Task, int]:
     """Run `app` with uvicorn on a free loopback port in this event loop."""
     server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="on", ws="websockets-sansio")
+        uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="on", ws="websockets-sansio",
+                      ws_per_message_deflate=False)
     )
     task = asyncio.create_task(server.serve())
     while not server.started:

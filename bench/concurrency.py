@@ -14,7 +14,9 @@ asks an open question, hears the filler and the answer, and hangs up. Measured p
 
 Target (issue #4): >= 20 concurrent calls per core with p95 first-audio latency within 50 ms of
 the single-call figure. The callees and twins share the machine's 2 cores with the server, so
-the client's own load is part of what is measured.
+the client's own load is part of what is measured; once the machine is saturated the callees'
+own clocks run late (their "end of speech" is stamped late), so a saturated level's latency
+understates the truth: read ``answered_turns`` and ``server_cpu_secs`` / ``wall_secs`` with it.
 
 Usage: ``.venv/bin/python bench/concurrency.py [--calls 1,10,20,40] [--workers 1,2]``;
 writes ``bench/results/concurrency.json``. Needs PostgreSQL at 127.0.0.1:5432 (``BENCH_PG_ADMIN``).
@@ -44,6 +46,9 @@ from loguru import logger  # noqa: E402
 
 from bench.call_harness import OPENER, VOICE_TYPE, bench_settings, prospect_clip, seed_calls  # noqa: E402
 from bot.assets import render_opener  # noqa: E402
+from bot.media_auth import media_stream_token  # noqa: E402
+from bot.settings import Settings  # noqa: E402
+from bot.telnyx_client import decode_client_state  # noqa: E402
 from bot.twin_media import CalleeTurn, SimulatedCallee  # noqa: E402
 from tests.twins.elevenlabs_http import ElevenLabsTwin as ElevenLabsRestTwin  # noqa: E402
 from tests.twins.elevenlabs_ws import ElevenLabsTwin  # noqa: E402
@@ -108,8 +113,11 @@ async def _start_server(workers: int, env: dict[str, str]) -> tuple[subprocess.P
     port = _free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "api.app:create_app", "--factory", "--host", "127.0.0.1", "--port", str(port),
-         "--workers", str(workers), "--ws", "websockets-sansio", "--log-level", "warning"],
-        cwd=ROOT, env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+         "--workers", str(workers), "--ws", "websockets-sansio", "--ws-per-message-deflate", "false",
+         "--log-level", "warning"],
+        cwd=ROOT, env={**os.environ, **env}, stdout=subprocess.DEVNULL,
+        # BENCH_SERVER_LOG=<file> keeps the server's log (for a failing run).
+        stderr=open(os.environ["BENCH_SERVER_LOG"], "ab") if os.environ.get("BENCH_SERVER_LOG") else subprocess.DEVNULL,
     )
     async with httpx.AsyncClient() as http:
         for _ in range(600):
@@ -126,10 +134,11 @@ async def _start_server(workers: int, env: dict[str, str]) -> tuple[subprocess.P
     return proc, port
 
 
-async def _one_call(url: str, call: tuple[str, str], clip: bytes, delay: float) -> list[float]:
+async def _one_call(url: str, call: tuple[str, str], clip: bytes, delay: float, settings: Settings) -> list[float]:
     await asyncio.sleep(delay)
     callee = SimulatedCallee(
         url, call_control_id=call[0], client_state=call[1],
+        auth_token=media_stream_token(settings, decode_client_state(call[1])),
         turns=[CalleeTurn(text=QUESTION, pcm=clip)], listen_secs=2.5, max_call_secs=60,
         bot_silence_secs=0.6, max_wait_for_bot_secs=15,
     )
@@ -142,7 +151,7 @@ async def _one_call(url: str, call: tuple[str, str], clip: bytes, delay: float) 
     return out
 
 
-async def _run_level(url: str, pids: list[int], calls: list[tuple[str, str]], n: int) -> dict:
+async def _run_level(url: str, pids: list[int], calls: list[tuple[str, str]], n: int, settings: Settings) -> dict:
     clip = prospect_clip(QUESTION)
     rss_idle = _rss_mb(pids)
     cpu0, t0 = _cpu_secs(pids), time.monotonic()
@@ -156,7 +165,7 @@ async def _run_level(url: str, pids: list[int], calls: list[tuple[str, str]], n:
     sampler = asyncio.create_task(sample_rss())
     rng = random.Random(n)
     try:
-        results = await asyncio.gather(*[_one_call(url, calls.pop(), clip, rng.uniform(0, 1.0)) for _ in range(n)])
+        results = await asyncio.gather(*[_one_call(url, calls.pop(), clip, rng.uniform(0, 1.0), settings) for _ in range(n)])
     finally:
         sampler.cancel()
     wall = time.monotonic() - t0
@@ -208,7 +217,7 @@ async def main(levels: list[int], worker_counts: list[int]) -> dict:
                     try:
                         for n in levels:
                             logger.info("workers={} calls={}", workers, n)
-                            runs.append(await _run_level(url, pids, calls, n))
+                            runs.append(await _run_level(url, pids, calls, n, settings))
                             logger.info("{}", runs[-1])
                             await asyncio.sleep(1.0)
                     finally:

@@ -47,6 +47,9 @@ from bench.call_harness import (  # noqa: E402
     stop_app,
 )
 from bot.assets import render_opener  # noqa: E402
+from bot.media_auth import media_stream_token  # noqa: E402
+from bot.settings import Settings  # noqa: E402
+from bot.telnyx_client import decode_client_state  # noqa: E402
 from bot.twin_media import CalleeTurn, SimulatedCallee  # noqa: E402
 from tests.twins.elevenlabs_http import ElevenLabsTwin as ElevenLabsRestTwin  # noqa: E402
 from tests.twins.elevenlabs_ws import ElevenLabsTwin  # noqa: E402
@@ -81,11 +84,12 @@ def percentiles(values: list[float]) -> dict:
 BETWEEN_CALLS_SECS = 2.0
 
 
-async def run_call(url: str, call: tuple[str, str], turns: list[CalleeTurn]) -> object:
+async def run_call(url: str, call: tuple[str, str], turns: list[CalleeTurn], settings: Settings) -> object:
     await asyncio.sleep(BETWEEN_CALLS_SECS)
     callee = SimulatedCallee(
         url, call_control_id=call[0], client_state=call[1], turns=turns, listen_secs=1.2, max_call_secs=60,
         bot_silence_secs=0.6, max_wait_for_bot_secs=12,
+        auth_token=media_stream_token(settings, decode_client_state(call[1])),
     )
     return await callee.run()
 
@@ -129,12 +133,14 @@ async def vad_decision_secs(stop_secs: float) -> list[float]:
     return results
 
 
-async def measure_llm_turns(url: str, calls: list[tuple[str, str]], n: int) -> tuple[list[float], list[float]]:
+async def measure_llm_turns(
+    url: str, calls: list[tuple[str, str]], n: int, settings: Settings
+) -> tuple[list[float], list[float]]:
     """Open questions (the OpenAI transcription twin gives the words): end of speech -> first audio."""
     latencies, opener = [], []
     for i in range(n):
         turns = [CalleeTurn(text=q, pcm=prospect_clip(q), send_transcript=False) for q in QUESTIONS]
-        rec = await run_call(url, calls.pop(), turns)
+        rec = await run_call(url, calls.pop(), turns, settings)
         opener.append(rec.first_bot_audio_after(rec.media_start) - rec.media_start)
         for turn in rec.turns:
             first = rec.first_bot_audio_after(turn.speech_end)
@@ -144,12 +150,14 @@ async def measure_llm_turns(url: str, calls: list[tuple[str, str]], n: int) -> t
     return latencies, opener
 
 
-async def measure_canned(url: str, calls: list[tuple[str, str]], n: int) -> tuple[list[float], list[float]]:
+async def measure_canned(
+    url: str, calls: list[tuple[str, str]], n: int, settings: Settings
+) -> tuple[list[float], list[float]]:
     """Canned intents (the final transcript arrives out of band as the speech ends)."""
     latencies, opener = [], []
     for i in range(n):
         text = CANNED[i % len(CANNED)]
-        rec = await run_call(url, calls.pop(), [CalleeTurn(text=text, pcm=prospect_clip(text))])
+        rec = await run_call(url, calls.pop(), [CalleeTurn(text=text, pcm=prospect_clip(text))], settings)
         opener.append(rec.first_bot_audio_after(rec.media_start) - rec.media_start)
         sent = transcript_sent_at(rec, text)
         first = rec.first_bot_audio_after(sent) if sent else None
@@ -196,12 +204,12 @@ async def main(n: int) -> dict:
                 logger.info("measuring {}", name)
                 server, task, port = await serve_app(build(ours))
                 try:
-                    llm, opener_a = await measure_llm_turns(f"ws://127.0.0.1:{port}/telnyx/media", calls, n)
+                    llm, opener_a = await measure_llm_turns(f"ws://127.0.0.1:{port}/telnyx/media", calls, n, ours)
                 finally:
                     await stop_app(server, task)
                 server, task, port = await serve_app(build(simulated_stt))
                 try:
-                    canned, opener_b = await measure_canned(f"ws://127.0.0.1:{port}/telnyx/media", calls, n)
+                    canned, opener_b = await measure_canned(f"ws://127.0.0.1:{port}/telnyx/media", calls, n, simulated_stt)
                 finally:
                     await stop_app(server, task)
                 results[name] = {

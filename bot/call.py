@@ -8,8 +8,10 @@ calls. It
    ``start.media_format.encoding`` (PCMU or PCMA) and is used both ways;
 2. loads the call's context (call log by ``client_state``, else by ``call_control_id``; prospect,
    campaign, ICP; the opener text the dialer stored in ``CallLog.metadata_["script"]``, rendered
-   again with `ScriptGenerator` if absent) and the opener audio (`bot.assets.render_opener`, a
-   cache hit when the dialer pre-rendered it);
+   again with `ScriptGenerator` if absent); closes the stream (1008) unless it carries that call's
+   token (`bot.media_auth`; upgrade header, else the ``connected`` message) while
+   ``MEDIA_STREAM_AUTH`` is on; then loads the opener audio (`bot.assets.render_opener`, a cache
+   hit when the dialer pre-rendered it);
 3. builds the services (`bot.services`), the processors and the pipeline
    (`pipelines.call_pipeline.build_call_pipeline`), queues the opener so it plays the moment the
    pipeline is up, and runs it with `PipelineWorker`/`WorkerRunner`;
@@ -49,6 +51,7 @@ from bot.assets import AudioLibrary, load_audio_library, render_opener
 from bot.call_transcript import ConversationRecorder, LiveTranscriptWriter
 from bot.callback_time import parse_callback_time
 from bot.clock import Clock
+from bot.media_auth import MEDIA_STREAM_TOKEN_HEADER, verify_media_stream_token
 from bot.outcomes import BotResult, record_bot_result
 from bot.replies import campaign_reply_texts
 from bot.script import ScriptGenerator
@@ -66,7 +69,12 @@ from bot.settings import DEFAULT_VOICE_IDS, Settings
 from bot.telnyx_client import TelnyxCallControl, TelnyxError, decode_client_state
 from bot.transfer import HotTransferManager
 from db.models import CallLog, CallOutcome, Campaign, IdealCustomerProfile, Prospect
-from pipelines.call_pipeline import build_call_pipeline, build_turn_strategies, build_vad_processor
+from pipelines.call_pipeline import (
+    build_call_pipeline,
+    build_speech_gate,
+    build_turn_strategies,
+    build_vad_processor,
+)
 from processors.call_guards import CallGuard, GuardClips
 from processors.filler_injector import FillerInjector
 from processors.fillers import HumanFillerEngine
@@ -158,15 +166,20 @@ class _HandshakeRecorder:
             self.raw.append(message)
             yield message
 
-    def start_payload(self) -> dict:
+    def message(self, event: str) -> dict:
+        """The first handshake message of this event, or {}."""
         for raw in self.raw:
             try:
                 message = json.loads(raw)
             except ValueError:
                 continue
-            if isinstance(message, dict) and message.get("event") == "start" and isinstance(message.get("start"), dict):
-                return message["start"]
+            if isinstance(message, dict) and message.get("event") == event:
+                return message
         return {}
+
+    def start_payload(self) -> dict:
+        start = self.message("start").get("start")
+        return start if isinstance(start, dict) else {}
 
 
 @dataclass
@@ -311,6 +324,19 @@ async def run_call(
         logger.warning("Media stream refused: no call log for this stream")
         await _close(websocket, 1008, "unknown call")
         return
+    if settings.media_stream_auth:
+        # Telnyx sends the dial's stream_auth_token as an upgrade header and in `connected`.
+        token = websocket.headers.get(MEDIA_STREAM_TOKEN_HEADER) or handshake.message("connected").get(
+            MEDIA_STREAM_TOKEN_HEADER
+        )
+        if not verify_media_stream_token(settings, context.call_log_id, token if isinstance(token, str) else None):
+            logger.warning(
+                "Media stream refused for call {}: {} stream token",
+                context.call_log_id,
+                "invalid" if token else "missing",
+            )
+            await _close(websocket, 1008, "invalid stream token")
+            return
     logger.info("Call {}: media stream started ({})", context.call_log_id, encoding)
     call = _CallRun(
         websocket=websocket,
@@ -401,7 +427,9 @@ class _CallRun:
             llm_context,
             user_params=LLMUserAggregatorParams(
                 user_turn_strategies=build_turn_strategies(
-                    fallback_secs=settings.turn_fallback_secs, min_barge_in_secs=settings.barge_in_min_secs
+                    fallback_secs=settings.turn_fallback_secs,
+                    min_barge_in_secs=settings.barge_in_min_secs,
+                    objections=dict(context.campaign.objection_handling or {}),
                 ),
                 empty_user_turn=None,
             ),
@@ -440,6 +468,7 @@ class _CallRun:
         pipeline = build_call_pipeline(
             transport=transport,
             vad=build_vad_processor(stop_secs=settings.vad_stop_secs, sample_rate=PHONE_SAMPLE_RATE),
+            speech_gate=build_speech_gate(fallback_secs=settings.turn_fallback_secs),
             stt=stt,
             intent_router=router,
             filler_injector=fillers,

@@ -33,6 +33,7 @@ from sqlalchemy import and_, delete, exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
+from bot.media_auth import media_stream_token
 from bot.outcomes import RetryRules, apply_follow_up, complete_campaign_if_done, lock_campaign
 from bot.policy import (
     CALLABLE_STATUSES,
@@ -124,6 +125,7 @@ class ColdCallingDialer:
             codec=self.settings.call_codec,
             timeout_secs=self.settings.call_ring_timeout_secs,
             time_limit_secs=self.settings.call_time_limit_secs,
+            stream_auth_token=media_stream_token(self.settings, call_log_id),
         )
 
     async def aclose(self) -> None:

@@ -64,6 +64,13 @@ class Settings(BaseSettings):
     max_concurrent_calls: int = 10
     #: The carrier twin's own ed25519 key (base64 of the 32-byte seed). Generated when unset.
     carrier_twin_private_key: SecretStr | None = None
+    #: Check the per-call token (`bot.media_auth`) on the media WebSocket: the dialer sends it as
+    #: ``stream_auth_token`` and Telnyx returns it; a stream without the right one is closed (1008).
+    #: Turn off only behind a network that already admits Telnyx alone.
+    media_stream_auth: bool = True
+    #: Key of those tokens. Unset: derived from SESSION_SECRET, else from DATABASE_URL, so that
+    #: every process of a deployment agrees on it.
+    media_stream_secret: SecretStr | None = None
 
     # --- ElevenLabs ------------------------------------------------------------------------
     elevenlabs_api_key: SecretStr | None = None
@@ -91,7 +98,9 @@ class Settings(BaseSettings):
     dialer_poll_secs: float = 2.0
     dialer_batch_size: int = 100
 
-    @field_validator("telnyx_api_key", "elevenlabs_api_key", "openai_api_key", "session_secret")
+    @field_validator(
+        "telnyx_api_key", "elevenlabs_api_key", "openai_api_key", "session_secret", "media_stream_secret"
+    )
     @classmethod
     def _refuse_placeholders(cls, value: SecretStr | None, info) -> SecretStr | None:
         if value is None:

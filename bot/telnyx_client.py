@@ -163,8 +163,12 @@ class TelnyxCallControl:
         codec: str = "PCMU",
         timeout_secs: int = 25,
         time_limit_secs: int | None = None,
+        stream_auth_token: str | None = None,
     ) -> str:
-        """Place an outbound call that streams to our media WebSocket; returns its call_control_id."""
+        """Place an outbound call that streams to our media WebSocket; returns its call_control_id.
+
+        ``stream_auth_token`` (`bot.media_auth`) comes back on the media WebSocket, which checks it.
+        """
         if not self.settings.telnyx_connection_id and not self.settings.uses_carrier_twin:
             raise TelnyxError("TELNYX_CONNECTION_ID is not set: it names the Call Control application to dial with.")
         response = await self._call(
@@ -184,6 +188,7 @@ class TelnyxCallControl:
                 command_id=command_id,
                 timeout_secs=timeout_secs,
                 time_limit_secs=time_limit_secs or self.settings.call_time_limit_secs,
+                **({"stream_auth_token": stream_auth_token} if stream_auth_token else {}),
             ),
         )
         call_control_id = response.data.call_control_id if response.data else None

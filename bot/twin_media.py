@@ -30,6 +30,7 @@ import numpy as np
 import websockets
 from loguru import logger
 
+from bot.media_auth import MEDIA_STREAM_TOKEN_HEADER
 from processors.media_serializer import TWIN_TRANSCRIPT_EVENT as TRANSCRIPT_EVENT
 from processors.media_serializer import TELEPHONY_ENCODINGS as ENCODINGS
 from processors.media_serializer import decode_g711, encode_g711
@@ -164,7 +165,10 @@ class SimulatedCallee:
         max_call_secs: float = 120.0,
         max_wait_for_bot_secs: float = 15.0,
         headers: dict[str, str] | None = None,
+        auth_token: str | None = None,
     ) -> None:
+        """`auth_token`: the dial's ``stream_auth_token``, sent like Telnyx does, as the upgrade
+        header and in the ``connected`` message."""
         if encoding not in ENCODINGS:
             raise ValueError(f"Unsupported encoding {encoding!r}; use PCMU or PCMA.")
         self.stream_url = stream_url
@@ -180,7 +184,10 @@ class SimulatedCallee:
         self.listen_secs = listen_secs
         self.max_call_secs = max_call_secs
         self.max_wait_for_bot_secs = max_wait_for_bot_secs
-        self.headers = headers or {}
+        self.headers = dict(headers or {})
+        self.auth_token = auth_token
+        if auth_token:
+            self.headers[MEDIA_STREAM_TOKEN_HEADER] = auth_token
         self.recording = CallRecording()
         self._outgoing: bytearray = bytearray()
         self._sequence = 0
@@ -199,7 +206,7 @@ class SimulatedCallee:
         async with websockets.connect(
             self.stream_url, additional_headers=self.headers, max_size=None, open_timeout=10
         ) as ws:
-            await self._send(ws, {"event": "connected", "version": "1.0.0"})
+            await self._send(ws, self._connected_message())
             await self._send(ws, self._start_message())
             self.recording.media_start = time.monotonic()
             receiver = asyncio.create_task(self._receive(ws))
@@ -233,6 +240,12 @@ class SimulatedCallee:
         self._sequence += 1
         return str(self._sequence)
 
+    def _connected_message(self) -> dict:
+        message = {"event": "connected", "version": "1.0.0"}
+        if self.auth_token:
+            message[MEDIA_STREAM_TOKEN_HEADER] = self.auth_token
+        return message
+
     def _start_message(self) -> dict:
         return {
             "event": "start",
@@ -258,7 +271,7 @@ class SimulatedCallee:
     async def _pace_media(self, ws) -> None:
         """One 20 ms packet every 20 ms on an absolute schedule: speech when queued, else silence."""
         started = time.monotonic()
-        silence = b"\x00" * PACKET_BYTES_PCM
+        silence_payload = base64.b64encode(encode_g711(b"\x00" * PACKET_BYTES_PCM, self.encoding)).decode("ascii")
         try:
             while True:
                 speaking = bool(self._outgoing)
@@ -266,10 +279,10 @@ class SimulatedCallee:
                     chunk = bytes(self._outgoing[:PACKET_BYTES_PCM])
                     del self._outgoing[:PACKET_BYTES_PCM]
                     chunk = chunk.ljust(PACKET_BYTES_PCM, b"\x00")
+                    payload = base64.b64encode(encode_g711(chunk, self.encoding)).decode("ascii")
                 else:
-                    chunk = silence
+                    payload = silence_payload
                 self._chunk += 1
-                payload = base64.b64encode(encode_g711(chunk, self.encoding)).decode("ascii")
                 await self._send(
                     ws,
                     {

@@ -2,14 +2,15 @@
 
 `build_call_pipeline` composes the product's pipeline in the order of the architecture::
 
-    transport in -> VAD (Silero) -> STT -> [extra_processors] -> intent router -> filler injector
+    transport in -> VAD (Silero) -> speech gate -> STT -> [extra_processors] -> intent router -> filler injector
       -> user aggregator -> LLM -> TTS -> transfer processor -> call guard -> [output_processors]
       -> transport out -> assistant aggregator
 
 with a shortcut (`processors.audio_bypass`) that carries the intent router's replies and the
 filler injector's fillers from just after the filler injector to just after the TTS, so the
-aggregator, the LLM and the TTS cannot hold them back, and a filter that drops the prospect's
-audio once the user aggregator (its last consumer) has seen it.
+aggregator, the LLM and the TTS cannot hold them back, a gate (`processors.speech_gate`) that
+lets the prospect's audio past the VAD only around speech, and a filter that drops it once the
+user aggregator (its last consumer) has seen it.
 
 Every part is passed in, so a service is swapped by passing another one (any Pipecat STT, LLM or
 TTS service) and a processor is added with ``extra_processors`` (they see every final transcript,
@@ -30,12 +31,13 @@ from pipecat.processors.audio.vad_processor import VADProcessor
 from pipecat.processors.filters.function_filter import FunctionFilter
 from pipecat.processors.frame_processor import FrameProcessor
 from pipecat.transports.base_transport import BaseTransport
-from pipecat.turns.user_stop import TurnAnalyzerUserTurnStopStrategy
 from pipecat.turns.user_turn_strategies import UserTurnStrategies
 
 from processors.audio_bypass import PrerenderedAudioBypass
 from processors.backchannel_turn_start import BackchannelAwareUserTurnStartStrategy
 from processors.shared_turn_models import SharedSileroVADAnalyzer, SharedSmartTurnAnalyzerV3
+from processors.speech_gate import SpeechWindowGate
+from processors.turn_completion import TranscriptFirstTurnStopStrategy
 
 #: Silero's silence before it reports the end of speech. Pipecat 1.x's default; smart-turn decides
 #: whether that pause ends the turn.
@@ -64,14 +66,23 @@ def build_input_audio_stop() -> FunctionFilter:
     return FunctionFilter(_not_input_audio, filter_system_frames=True, name="InputAudioStop")
 
 
+def build_speech_gate(*, fallback_secs: float = SMART_TURN_FALLBACK_SECS) -> SpeechWindowGate:
+    """The gate behind the VAD, passing audio long enough after a stop for smart-turn's fallback."""
+    return SpeechWindowGate(tail_secs=fallback_secs + 0.5)
+
+
 def build_turn_strategies(
-    *, fallback_secs: float = SMART_TURN_FALLBACK_SECS, min_barge_in_secs: float = 0.6
+    *,
+    fallback_secs: float = SMART_TURN_FALLBACK_SECS,
+    min_barge_in_secs: float = 0.6,
+    objections: dict | None = None,
 ) -> UserTurnStrategies:
-    """Our turn taking: backchannel-aware barge-in, smart-turn V3 with a phone-friendly fallback."""
+    """Our turn taking: backchannel-aware barge-in; the end of a turn read from its transcript
+    first and from smart-turn V3 (phone-friendly fallback) when the words leave it open."""
     analyzer = SharedSmartTurnAnalyzerV3(params=SmartTurnParams(stop_secs=fallback_secs))
     return UserTurnStrategies(
         start=[BackchannelAwareUserTurnStartStrategy(min_barge_in_secs=min_barge_in_secs)],
-        stop=[TurnAnalyzerUserTurnStopStrategy(turn_analyzer=analyzer)],
+        stop=[TranscriptFirstTurnStopStrategy(turn_analyzer=analyzer, objections=objections)],
     )
 
 
@@ -87,13 +98,15 @@ def build_call_pipeline(
     user_aggregator: FrameProcessor,
     assistant_aggregator: FrameProcessor,
     vad: FrameProcessor | None = None,
+    speech_gate: FrameProcessor | None = None,
     call_guard: FrameProcessor | None = None,
     extra_processors: Sequence[FrameProcessor] = (),
     output_processors: Sequence[FrameProcessor] = (),
 ) -> Pipeline:
     """The product's call pipeline from its parts (see the module docstring for the order).
 
-    ``vad`` defaults to `build_vad_processor()`. ``extra_processors`` go right after the STT (they
+    ``vad`` defaults to `build_vad_processor()` and ``speech_gate`` to `build_speech_gate()`
+    (pass a gate built with the same fallback as the turn strategies). ``extra_processors`` go right after the STT (they
     see audio, VAD events and final transcripts before the intent router answers);
     ``output_processors`` go right before the transport output.
     """
@@ -101,6 +114,7 @@ def build_call_pipeline(
     processors: list[FrameProcessor] = [
         transport.input(),
         vad if vad is not None else build_vad_processor(),
+        speech_gate if speech_gate is not None else build_speech_gate(),
         stt,
         *extra_processors,
         intent_router,

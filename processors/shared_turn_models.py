@@ -6,6 +6,18 @@ which delays the opener and stalls every other call in the process. An `Inferenc
 thread-safe and stateless between runs (Silero's recurrent state lives in the model wrapper, not
 the session), so these subclasses open each model once (`shared_*_session`, cached) and keep only
 the per-call state per call. `warm_up()` opens both ahead of the first call.
+
+`SharedSileroVADAnalyzer` also makes the VAD cheap enough for many calls per core (issue #4's
+20 calls per core; measured in `bench/concurrency.py`):
+
+* it runs on the event loop. Pipecat hands every 20 ms packet to a thread of its own per call
+  (one `ThreadPoolExecutor` per analyser), which costs more in thread hand-offs and wake-ups than
+  the work itself: 40 % of the packets hold no complete 32 ms window and need no model at all,
+  and one Silero window takes about 0.3 ms of CPU here;
+* it skips Silero on a window with no audible signal (peak below -54 dBFS: digital silence or
+  a quiet line, most of a call while the bot talks). Such a window cannot count as speech
+  anyway: Pipecat also requires a loudness of ``min_volume``, far above it. The recurrent state
+  is left as it was, so the first window of speech after the quiet is scored as before.
 """
 
 from __future__ import annotations
@@ -13,11 +25,15 @@ from __future__ import annotations
 from functools import lru_cache
 from importlib import resources
 
+import numpy as np
 import onnxruntime as ort
 from pipecat.audio.turn.smart_turn.base_smart_turn import BaseSmartTurn
 from pipecat.audio.turn.smart_turn.local_smart_turn_v3 import LocalSmartTurnAnalyzerV3
 from pipecat.audio.vad.silero import SileroOnnxModel, SileroVADAnalyzer
-from pipecat.audio.vad.vad_analyzer import VADAnalyzer, VADParams
+from pipecat.audio.vad.vad_analyzer import VADAnalyzer, VADParams, VADState
+
+#: A 32 ms window whose peak stays below this (int16; about -54 dBFS) is not scored by Silero.
+QUIET_PEAK = 64
 
 
 @lru_cache(maxsize=1)
@@ -56,9 +72,30 @@ class SharedSileroVADAnalyzer(SileroVADAnalyzer):
 
     def __init__(self, *, sample_rate: int | None = None, params: VADParams | None = None) -> None:
         VADAnalyzer.__init__(self, sample_rate=sample_rate, params=params)
+        # VADAnalyzer.__init__ starts a one-thread executor we never use (see the module docstring).
+        self._executor.shutdown(wait=False)
         self._model = _SharedSileroModel()
         self._windows_since_reset = 0
         self._low_confidence_windows = 0
+        #: Windows scored by Silero and windows skipped as quiet (for tests and benchmarks).
+        self.windows_scored = 0
+        self.windows_skipped = 0
+
+    async def analyze_audio(self, buffer: bytes) -> VADState:
+        """Pipecat's analysis, run inline on the event loop instead of in a thread per call."""
+        return self._run_analyzer(buffer)
+
+    def voice_confidence(self, buffer) -> float:
+        """Silero's confidence, or 0 without running the model on a quiet window."""
+        samples = np.frombuffer(buffer, np.int16)
+        if samples.size and int(np.max(np.abs(samples.astype(np.int32)))) < QUIET_PEAK:
+            self.windows_skipped += 1
+            return 0.0
+        self.windows_scored += 1
+        return super().voice_confidence(buffer)
+
+    async def cleanup(self) -> None:
+        """Nothing to release: the session is shared and no thread was kept."""
 
 
 class SharedSmartTurnAnalyzerV3(LocalSmartTurnAnalyzerV3):

@@ -79,6 +79,8 @@ class TwinCall:
     codec: str
     timeout_secs: int
     persona: Persona
+    #: The dial's ``stream_auth_token``, sent back on the media WebSocket like Telnyx does.
+    stream_auth_token: str | None = None
     state: str = "initiated"
     events: list[str] = field(default_factory=list)
     hangup_requested: asyncio.Event = field(default_factory=asyncio.Event)
@@ -240,6 +242,7 @@ class CarrierTwin:
             codec=body.get("stream_bidirectional_codec") or "PCMU",
             timeout_secs=int(body.get("timeout_secs") or 30),
             persona=persona_for_number(str(body["to"]), self.personas),
+            stream_auth_token=body.get("stream_auth_token"),
         )
         self.calls[call.call_control_id] = call
         if command_id:
@@ -395,6 +398,7 @@ class CarrierTwin:
                 to_number=call.to,
                 hang_up_after_secs=persona.hang_up_after_secs,
                 max_call_secs=float(min(call.timeout_secs * 40, 600)),
+                auth_token=call.stream_auth_token,
             )
             call.callee_task = asyncio.create_task(callee.run())
             await self._post(call, "streaming.started", stream_url=call.stream_url)

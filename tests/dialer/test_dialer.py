@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from bot.clock import FixedClock
 from bot.dialer import CampaignRunner
+from bot.media_auth import verify_media_stream_token
 from bot.telnyx_client import decode_client_state
 from db.models import (
     CallLegStatus,
@@ -59,6 +60,10 @@ async def test_dial_sends_what_telnyx_expects(twin_settings, carrier_twin, sessi
     [log] = await _logs(sessionmaker, campaign_id)
     assert decode_client_state(body["client_state"]) == log.id
     assert body["command_id"] == f"dial-{log.id}"
+    # The media stream's token is this call's, and only this call's.
+    assert verify_media_stream_token(twin_settings, log.id, body["stream_auth_token"])
+    assert not verify_media_stream_token(twin_settings, prospect_id, body["stream_auth_token"])
+    assert carrier_twin.calls[log.call_sid].stream_auth_token == body["stream_auth_token"]
     assert log.call_sid == carrier_twin.calls[log.call_sid].call_control_id
     assert log.status == CallLegStatus.initiated and log.attempt == 1
     assert log.metadata_["script"]

@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.app import create_app
 from bot.assets import render_opener
+from bot.media_auth import media_stream_token
 from bot.settings import Settings
 from bot.telnyx_client import encode_client_state
 from db.models import CallLog, Campaign, CampaignStatus, IdealCustomerProfile, Profile, Prospect
@@ -137,6 +138,10 @@ class CallServer:
     @property
     def media_url(self) -> str:
         return f"ws://127.0.0.1:{self.port}/telnyx/media"
+
+    def media_token(self, call: SeededCall) -> str:
+        """The ``stream_auth_token`` the dialer would have sent for this call."""
+        return media_stream_token(self.settings, call.call_log_id)
 
 
 @pytest.fixture

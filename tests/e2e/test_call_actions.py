@@ -20,7 +20,8 @@ BARGE_IN = "Perdona que ahora mismo estoy conduciendo y no puedo hablar contigo"
 def _callee(server, call, turns, **kwargs) -> SimulatedCallee:
     kwargs.setdefault("max_call_secs", 40)
     return SimulatedCallee(
-        server.media_url, call_control_id=call.call_control_id, client_state=call.client_state, turns=turns, **kwargs
+        server.media_url, call_control_id=call.call_control_id, client_state=call.client_state, turns=turns,
+        auth_token=server.media_token(call), **kwargs,
     )
 
 

@@ -28,6 +28,7 @@ async def _price_call(server, call, speech, *, encoding="PCMU", raw_before=()):
         server.media_url,
         call_control_id=call.call_control_id,
         client_state=call.client_state,
+        auth_token=server.media_token(call),
         encoding=encoding,
         turns=[CalleeTurn(text="¿Cuánto cuesta?", pcm=speech("¿Cuánto cuesta?"), raw_before=raw_before)],
         listen_secs=1.5,

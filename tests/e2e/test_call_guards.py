@@ -20,7 +20,7 @@ async def test_silence_prompts_once_then_says_goodbye(start_server, seed_call, e
     call = await seed_call()
     callee = SimulatedCallee(
         server.media_url, call_control_id=call.call_control_id, client_state=call.client_state,
-        hang_up_after_secs=None, max_call_secs=20,
+        auth_token=server.media_token(call), hang_up_after_secs=None, max_call_secs=20,
     )
     recording = await callee.run()
 
@@ -45,6 +45,7 @@ async def test_llm_failure_mid_call_apologises_without_dead_air(failure, start_s
         call = await seed_call()
         callee = SimulatedCallee(
             server.media_url, call_control_id=call.call_control_id, client_state=call.client_state,
+            auth_token=server.media_token(call),
             turns=[CalleeTurn(text=QUESTION, pcm=speech(QUESTION), send_transcript=False)],
             hang_up_after_secs=None, max_call_secs=20,
         )

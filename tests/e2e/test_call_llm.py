@@ -33,6 +33,7 @@ async def _call(start_server, seed_call, speech, rest, openai_twin, eleven):
         server.media_url,
         call_control_id=call.call_control_id,
         client_state=call.client_state,
+        auth_token=server.media_token(call),
         turns=[CalleeTurn(text=QUESTION, pcm=speech(QUESTION), send_transcript=False)],
         listen_secs=4.5,
         max_call_secs=30,

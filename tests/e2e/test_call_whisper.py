@@ -27,6 +27,7 @@ async def test_local_whisper_transcribes_speech(start_server, seed_call, speech,
     sentence = "Hello how much does your service cost every month"
     callee = SimulatedCallee(
         server.media_url, call_control_id=call.call_control_id, client_state=call.client_state,
+        auth_token=server.media_token(call),
         turns=[CalleeTurn(text=sentence, pcm=speech(sentence, "en-us"), send_transcript=False)],
         listen_secs=8.0, max_call_secs=30,
     )

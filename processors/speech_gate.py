@@ -1,0 +1,107 @@
+"""Speech gate: the prospect's audio goes past the VAD only around speech.
+
+Position: right after the VAD, before the STT.
+
+Every 20 ms packet of the prospect's line would otherwise hop through the STT, the intent router,
+the filler injector and the user aggregator (each hop is two queues and two task wake-ups in
+Pipecat 1.x), although during silence, most of a call, none of them uses it. The audio consumers
+behind the VAD need:
+
+* the STT (segmented services): the speech, plus up to 1 s before it (its pre-roll);
+* smart-turn (the user aggregator's stop strategy): the speech, 0.5 s before it, and the silence
+  after the VAD stop until its fallback (``turn_fallback_secs``) ends the turn.
+
+So the gate keeps the last ``preroll_secs`` of quiet audio in a ring and releases it, in order,
+just before the ``VADUserStartedSpeakingFrame`` (the VAD pushes a packet before the event it
+caused, so the order downstream is exactly what it was without the gate); it passes everything
+while the prospect speaks and for ``tail_secs`` of audio after the VAD stop, then holds again.
+Every other frame passes untouched. Durations are counted in audio, not wall time.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+
+from pipecat.frames.frames import (
+    CancelFrame,
+    EndFrame,
+    Frame,
+    InputAudioRawFrame,
+    VADUserStartedSpeakingFrame,
+    VADUserStoppedSpeakingFrame,
+)
+from pipecat.processors.frame_processor import FrameDirection, FrameProcessor
+
+#: Pre-roll kept while quiet: Pipecat's segmented STT keeps 1 s before speech.
+DEFAULT_PREROLL_SECS = 1.0
+#: Audio passed after the VAD stop: smart-turn's 1 s fallback plus a margin.
+DEFAULT_TAIL_SECS = 1.5
+
+
+def _secs(frame: InputAudioRawFrame) -> float:
+    return len(frame.audio) / (2 * max(1, frame.num_channels) * max(1, frame.sample_rate))
+
+
+class SpeechWindowGate(FrameProcessor):
+    """Holds the prospect's quiet audio back (see the module docstring)."""
+
+    def __init__(
+        self, *, preroll_secs: float = DEFAULT_PREROLL_SECS, tail_secs: float = DEFAULT_TAIL_SECS, **kwargs
+    ) -> None:
+        super().__init__(**kwargs)
+        if preroll_secs < 0 or tail_secs < 0:
+            raise ValueError("preroll_secs and tail_secs must not be negative")
+        self._preroll_secs = preroll_secs
+        self._tail_secs = tail_secs
+        self._ring: deque[tuple[InputAudioRawFrame, float]] = deque()
+        self._ring_secs = 0.0
+        self._speaking = False
+        self._tail_left = 0.0
+        #: Packets passed and held (for tests and benchmarks).
+        self.passed = 0
+        self.held = 0
+
+    @property
+    def open(self) -> bool:
+        """True while audio passes (speech, or the tail after it)."""
+        return self._speaking or self._tail_left > 0
+
+    async def process_frame(self, frame: Frame, direction: FrameDirection) -> None:
+        await super().process_frame(frame, direction)
+        if direction == FrameDirection.DOWNSTREAM:
+            if isinstance(frame, InputAudioRawFrame):
+                await self._audio(frame)
+                return
+            if isinstance(frame, VADUserStartedSpeakingFrame):
+                self._speaking = True
+                await self._release_preroll()
+            elif isinstance(frame, VADUserStoppedSpeakingFrame):
+                self._speaking = False
+                self._tail_left = self._tail_secs
+            elif isinstance(frame, (EndFrame, CancelFrame)):
+                self._ring.clear()
+                self._ring_secs = 0.0
+        await self.push_frame(frame, direction)
+
+    async def _audio(self, frame: InputAudioRawFrame) -> None:
+        secs = _secs(frame)
+        if self._speaking:
+            self.passed += 1
+            await self.push_frame(frame)
+            return
+        if self._tail_left > 0:
+            self._tail_left -= secs
+            self.passed += 1
+            await self.push_frame(frame)
+            return
+        self.held += 1
+        self._ring.append((frame, secs))
+        self._ring_secs += secs
+        while self._ring and self._ring_secs - self._ring[0][1] >= self._preroll_secs:
+            self._ring_secs -= self._ring.popleft()[1]
+
+    async def _release_preroll(self) -> None:
+        ring, self._ring, self._ring_secs = self._ring, deque(), 0.0
+        for held, _secs_held in ring:
+            self.passed += 1
+            await self.push_frame(held)
