@@ -57,13 +57,14 @@ def text_turn_verdict(text: str, objections: dict | None = None) -> bool | None:
         return None
     if stripped.endswith(UNFINISHED_ENDINGS):
         return False
+    if stripped.endswith(FINISHED_ENDINGS):
+        # The STT heard a question or an exclamation: "¿Perdona, que?" is finished too.
+        return True
     words = _WORD.findall(stripped.lower())
     if not words:
         return None
     if words[-1] in UNFINISHED_LAST_WORDS:
         return False
-    if stripped.endswith(FINISHED_ENDINGS):
-        return True
     if classify_intent(stripped, objections) is not None:
         return True
     return None

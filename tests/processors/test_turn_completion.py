@@ -29,6 +29,8 @@ from processors.turn_completion import TranscriptFirstTurnStopStrategy, text_tur
     [
         ("¿Y eso cuánto tarda en estar funcionando?", True),
         ("¡Qué interesante!", True),
+        ("¿Perdona, que?", True),  # the question mark wins over a trailing "que"
+        ("Sí, pero según", False),
         ("No me interesa, gracias.", True),  # an intent of the router is a whole reply
         ("Pues nosotros trabajamos con", False),
         ("Lo que pasa es que", False),
