@@ -27,10 +27,8 @@ import time
 
 from loguru import logger
 from pipecat.audio.turn.base_turn_analyzer import EndOfTurnState
-from pipecat.frames.frames import Frame, TranscriptionFrame, VADUserStartedSpeakingFrame, VADUserStoppedSpeakingFrame
-from pipecat.turns.types import ProcessFrameResult
+from pipecat.frames.frames import TranscriptionFrame, VADUserStartedSpeakingFrame, VADUserStoppedSpeakingFrame
 from pipecat.turns.user_stop import TurnAnalyzerUserTurnStopStrategy
-from pipecat.turns.user_stop.base_user_turn_stop_strategy import BaseUserTurnStopStrategy
 
 from processors.intents import classify_intent
 
@@ -102,22 +100,19 @@ class TranscriptFirstTurnStopStrategy(TurnAnalyzerUserTurnStopStrategy):
         await self._cancel_verdict_task()
         await super().cleanup()
 
-    async def process_frame(self, frame: Frame) -> ProcessFrameResult:
-        if isinstance(frame, VADUserStoppedSpeakingFrame):
-            await BaseUserTurnStopStrategy.process_frame(self, frame)
-            await self._on_vad_stop(frame)
-            return ProcessFrameResult.CONTINUE
-        if isinstance(frame, VADUserStartedSpeakingFrame):
-            self._fresh_text = False
-        result = await super().process_frame(frame)
-        if isinstance(frame, TranscriptionFrame):
-            self._fresh_text = True
-            if self._verdict_due:
-                await self._decide(from_text=True)
-        return result
+    async def _handle_vad_user_started_speaking(self, frame: VADUserStartedSpeakingFrame) -> None:
+        self._fresh_text = False
+        await super()._handle_vad_user_started_speaking(frame)
 
-    async def _on_vad_stop(self, frame: VADUserStoppedSpeakingFrame) -> None:
-        """The parent's VAD-stop bookkeeping, with the verdict moved to `_decide`."""
+    async def _handle_transcription(self, frame: TranscriptionFrame) -> None:
+        await super()._handle_transcription(frame)
+        self._fresh_text = True
+        if self._verdict_due:
+            await self._decide(from_text=True)
+
+    async def _handle_vad_user_stopped_speaking(self, frame: VADUserStoppedSpeakingFrame) -> None:
+        """The parent's VAD-stop bookkeeping, with the verdict moved to `_decide` (replaces the
+        parent's handler, which runs the model at once)."""
         self._vad_user_speaking = False
         self._stop_secs = frame.stop_secs
         self._vad_stopped = True
