@@ -29,6 +29,7 @@ import asyncio
 import json
 import os
 import random
+import resource
 import socket
 import statistics
 import subprocess
@@ -60,6 +61,8 @@ ADMIN_URL = os.environ.get("BENCH_PG_ADMIN", "postgresql://postgres@127.0.0.1:54
 QUESTION = "¿Y eso se puede conectar con el programa de contabilidad que usamos?"
 ANSWER = "Claro, te lo explico en un momento."
 CLK_TCK = os.sysconf("SC_CLK_TCK")
+#: About how long one scripted call lasts (opener, question, filler and answer, hang-up).
+CALL_SECS = 9.5
 
 
 def _free_port() -> int:
@@ -134,7 +137,10 @@ async def _start_server(workers: int, env: dict[str, str]) -> tuple[subprocess.P
     return proc, port
 
 
-async def _one_call(url: str, call: tuple[str, str], clip: bytes, delay: float, settings: Settings) -> list[float]:
+async def _one_call(
+    url: str, call: tuple[str, str], clip: bytes, delay: float, settings: Settings
+) -> list[tuple[float, float]]:
+    """One call; (end of the prospect's speech, latency to the first bot audio) per turn."""
     await asyncio.sleep(delay)
     callee = SimulatedCallee(
         url, call_control_id=call[0], client_state=call[1],
@@ -147,14 +153,19 @@ async def _one_call(url: str, call: tuple[str, str], clip: bytes, delay: float, 
     for turn in rec.turns:
         first = rec.first_bot_audio_after(turn.speech_end)
         if first is not None:
-            out.append(first - turn.speech_end)
+            out.append((turn.speech_end, first - turn.speech_end))
     return out
+
+
+def _p95(latencies: list[float]) -> float | None:
+    return latencies[min(len(latencies) - 1, max(0, round(0.95 * len(latencies)) - 1))] if latencies else None
 
 
 async def _run_level(url: str, pids: list[int], calls: list[tuple[str, str]], n: int, settings: Settings) -> dict:
     clip = prospect_clip(QUESTION)
     rss_idle = _rss_mb(pids)
     cpu0, t0 = _cpu_secs(pids), time.monotonic()
+    per_pid0 = {pid: _cpu_secs([pid]) for pid in pids}
     peak = {"rss": rss_idle}
 
     async def sample_rss() -> None:
@@ -164,20 +175,30 @@ async def _run_level(url: str, pids: list[int], calls: list[tuple[str, str]], n:
 
     sampler = asyncio.create_task(sample_rss())
     rng = random.Random(n)
+    own0 = resource.getrusage(resource.RUSAGE_SELF)
     try:
         results = await asyncio.gather(*[_one_call(url, calls.pop(), clip, rng.uniform(0, 1.0), settings) for _ in range(n)])
     finally:
         sampler.cancel()
     wall = time.monotonic() - t0
     cpu = _cpu_secs(pids) - cpu0
-    latencies = sorted(v * 1000 for r in results for v in r)
-    p95 = latencies[min(len(latencies) - 1, max(0, round(0.95 * len(latencies)) - 1))] if latencies else None
+    own1 = resource.getrusage(resource.RUSAGE_SELF)
+    # Per process: with several workers, how evenly the kernel spread the calls (the busiest
+    # worker's event loop sets the latency).
+    per_pid = sorted((round(_cpu_secs([pid]) - c0, 2) for pid, c0 in per_pid0.items()), reverse=True)
+    client_cpu = (own1.ru_utime - own0.ru_utime) + (own1.ru_stime - own0.ru_stime)
+    latencies = sorted(v * 1000 for r in results for _, v in r)
+    p95 = _p95(latencies)
     return {
         "calls": n,
         "answered_turns": len(latencies),
         "wall_secs": round(wall, 2),
         "server_cpu_secs": round(cpu, 2),
         "cpu_cores_per_call": round(cpu / wall / n, 4),
+        # This process: the N callees and the twins, on the same 2 cores as the server.
+        "load_generator_cpu_secs": round(client_cpu, 2),
+        "server_cpu_secs_per_process": [c for c in per_pid if c > 0.05],
+        "machine_busy_fraction": round((cpu + client_cpu) / wall / (os.cpu_count() or 1), 3),
         "rss_idle_mb": round(rss_idle, 1),
         "rss_peak_mb": round(peak["rss"], 1),
         "memory_per_call_mb": round((peak["rss"] - rss_idle) / n, 2),
@@ -186,7 +207,60 @@ async def _run_level(url: str, pids: list[int], calls: list[tuple[str, str]], n:
     }
 
 
-async def main(levels: list[int], worker_counts: list[int]) -> dict:
+async def _run_steady(
+    url: str, pids: list[int], calls: list[tuple[str, str]], n: int, settings: Settings, window: float
+) -> dict:
+    """N lines, each placing calls back to back, started at random phases over one call length;
+    CPU and latency are taken over `window` seconds once all N lines are busy (steady state).
+
+    This is N concurrent calls as a carrier sees them: at any moment N calls are up, in every
+    stage of a call (opener, listening, answering), so turn ends arrive spread out, not all in
+    the same second as in the burst levels."""
+    clip = prospect_clip(QUESTION)
+    rng = random.Random(1000 + n)
+    ramp = CALL_SECS
+    t0 = time.monotonic()
+    measure_from, measure_to = t0 + ramp, t0 + ramp + window
+    samples: list[float] = []
+    placed = 0
+
+    async def line(first_delay: float) -> None:
+        nonlocal placed
+        await asyncio.sleep(first_delay)
+        while time.monotonic() < measure_to and calls:
+            placed += 1
+            for end, latency in await _one_call(url, calls.pop(), clip, 0.0, settings):
+                if measure_from <= end <= measure_to:
+                    samples.append(latency * 1000)
+
+    lines = [asyncio.create_task(line(rng.uniform(0, ramp))) for _ in range(n)]
+    await asyncio.sleep(max(0.0, measure_from - time.monotonic()))
+    cpu0, own0, rss0 = _cpu_secs(pids), resource.getrusage(resource.RUSAGE_SELF), _rss_mb(pids)
+    peak = rss0
+    while time.monotonic() < measure_to:
+        await asyncio.sleep(0.25)
+        peak = max(peak, _rss_mb(pids))
+    cpu, own1 = _cpu_secs(pids) - cpu0, resource.getrusage(resource.RUSAGE_SELF)
+    client_cpu = (own1.ru_utime - own0.ru_utime) + (own1.ru_stime - own0.ru_stime)
+    await asyncio.gather(*lines)
+    latencies = sorted(samples)
+    p95 = _p95(latencies)
+    return {
+        "calls": n,
+        "calls_placed": placed,
+        "answered_turns": len(latencies),
+        "window_secs": window,
+        "server_cpu_secs": round(cpu, 2),
+        "cpu_cores_per_call": round(cpu / window / n, 4),
+        "load_generator_cpu_secs": round(client_cpu, 2),
+        "machine_busy_fraction": round((cpu + client_cpu) / window / (os.cpu_count() or 1), 3),
+        "rss_peak_mb": round(peak, 1),
+        "first_audio_p50_ms": round(statistics.median(latencies), 1) if latencies else None,
+        "first_audio_p95_ms": round(p95, 1) if p95 is not None else None,
+    }
+
+
+async def main(levels: list[int], worker_counts: list[int], steady_secs: float = 0.0) -> dict:
     name = f"coldcall_bench_{uuid.uuid4().hex[:8]}"
     conn = await asyncpg.connect(ADMIN_URL)
     await conn.execute(f'CREATE DATABASE "{name}"')
@@ -196,7 +270,8 @@ async def main(levels: list[int], worker_counts: list[int]) -> dict:
     tmp = Path(tempfile.mkdtemp(prefix="coldcall-conc-"))
     report: dict = {"machine": {"cpus": os.cpu_count()}, "levels": levels, "runs": {}}
     try:
-        calls = await seed_calls(db, sum(levels) * len(worker_counts) + 4)
+        per_line = int(steady_secs / CALL_SECS) + 3 if steady_secs else 0
+        calls = await seed_calls(db, sum(levels) * len(worker_counts) * (1 + per_line) + 4)
         async with OpenAITwin(first_token_latency=0.35, chat_reply=lambda body: ChatReply(text=ANSWER)) as openai_twin, \
                 ElevenLabsTwin(first_byte_latency=0.2) as eleven:
             rest = ElevenLabsRestTwin().start()
@@ -213,12 +288,17 @@ async def main(levels: list[int], worker_counts: list[int]) -> dict:
                     proc, port = await _start_server(workers, env)
                     pids = _tree(proc.pid)
                     url = f"ws://127.0.0.1:{port}/telnyx/media"
-                    runs = []
+                    runs, steady = [], []
                     try:
                         for n in levels:
                             logger.info("workers={} calls={}", workers, n)
                             runs.append(await _run_level(url, pids, calls, n, settings))
                             logger.info("{}", runs[-1])
+                            await asyncio.sleep(1.0)
+                        for n in levels if steady_secs else []:
+                            logger.info("workers={} steady calls={}", workers, n)
+                            steady.append(await _run_steady(url, pids, calls, n, settings, steady_secs))
+                            logger.info("{}", steady[-1])
                             await asyncio.sleep(1.0)
                     finally:
                         proc.terminate()
@@ -230,6 +310,15 @@ async def main(levels: list[int], worker_counts: list[int]) -> dict:
                         )
                         run["calls_per_core"] = round(run["calls"] / (os.cpu_count() or 1), 1)
                     report["runs"][f"workers_{workers}"] = runs
+                    for run in steady:
+                        single_steady = steady[0]["first_audio_p95_ms"]
+                        run["p95_over_single_call_ms"] = (
+                            round(run["first_audio_p95_ms"] - single_steady, 1)
+                            if run["first_audio_p95_ms"] and single_steady else None
+                        )
+                        run["calls_per_core"] = round(run["calls"] / (os.cpu_count() or 1), 1)
+                    if steady:
+                        report.setdefault("steady", {})[f"workers_{workers}"] = steady
             finally:
                 rest.stop()
     finally:
@@ -244,10 +333,13 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--calls", default="1,10,20,40")
     parser.add_argument("--workers", default="1,2")
+    parser.add_argument("--steady-secs", type=float, default=30.0,
+                        help="measuring window of the steady-state levels (0: burst levels only)")
     args = parser.parse_args()
     logger.remove()
     logger.add(sys.stderr, level="INFO", filter=lambda r: r["name"] == "__main__")
-    result = asyncio.run(main([int(x) for x in args.calls.split(",")], [int(x) for x in args.workers.split(",")]))
+    result = asyncio.run(main([int(x) for x in args.calls.split(",")], [int(x) for x in args.workers.split(",")],
+                              args.steady_secs))
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     print(json.dumps(result, indent=2))

@@ -98,7 +98,7 @@ def transcript_sent_at(recording, text: str) -> float | None:
     """When the callee's out-of-band transcript of `text` left (right after its last packet)."""
     for turn in recording.turns:
         if turn.text == text:
-            return turn.speech_end
+            return turn.transcript_sent
     return None
 
 

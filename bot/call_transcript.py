@@ -158,9 +158,14 @@ class LiveTranscriptWriter:
     """Writes the growing transcript to the call log while the call runs.
 
     The admin UI's live view reads `cold_call_logs.transcript` of calls in progress, so each
-    completed turn is saved at once (at most one write per `min_interval` seconds, coalescing
+    completed turn is saved soon after (at most one write per `min_interval` seconds, coalescing
     bursts). The final write of `bot.outcomes.record_bot_result` comes after `stop()`, so it always
     wins. A failed write is logged and retried with the next turn; it never disturbs the call.
+
+    A write waits `settle_secs` after the change: the prospect's transcript is exactly the moment
+    the bot must answer, and a database write at once (a session, a compiled UPDATE, about 1 ms
+    of the event loop) ran before the intent router's reply and delayed it by as much (measured
+    with `bench/latency.py`'s pre-rendered replies). The live view lags by a fraction of a second.
     """
 
     def __init__(
@@ -170,8 +175,10 @@ class LiveTranscriptWriter:
         recorder: ConversationRecorder,
         *,
         min_interval: float = 0.5,
+        settle_secs: float = 0.25,
     ) -> None:
         self._sessionmaker = sessionmaker
+        self._settle_secs = settle_secs
         self._call_log_id = call_log_id
         self._recorder = recorder
         self._min_interval = min_interval
@@ -195,6 +202,7 @@ class LiveTranscriptWriter:
     async def _run(self) -> None:
         while True:
             await self._dirty.wait()
+            await asyncio.sleep(self._settle_secs)
             self._dirty.clear()
             turns = self._recorder.completed_turns()
             try:

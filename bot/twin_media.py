@@ -102,6 +102,8 @@ class TurnTiming:
     text: str
     speech_start: float
     speech_end: float
+    #: When the out-of-band transcript left (right after the last packet), if it was sent.
+    transcript_sent: float | None = None
 
 
 @dataclass
@@ -199,6 +201,9 @@ class SimulatedCallee:
         self._closed = asyncio.Event()
         self._send_lock = asyncio.Lock()
         self._speech_drained_at = 0.0
+        #: The turn's transcript message, sent by the pacer right after the turn's last packet.
+        self._pending_transcript: str | None = None
+        self._transcript_sent_at: float | None = None
 
     # --- public ---------------------------------------------------------------------------
     async def run(self) -> CallRecording:
@@ -299,6 +304,11 @@ class SimulatedCallee:
                 )
                 if speaking and not self._outgoing:
                     self._speech_drained_at = time.monotonic()
+                    if self._pending_transcript is not None:
+                        # At once, from the pacer: a poll in `_speak` would send it up to 5 ms late.
+                        transcript, self._pending_transcript = self._pending_transcript, None
+                        await self._send(ws, transcript)
+                        self._transcript_sent_at = time.monotonic()
                 await self._answer_due_marks(ws)
                 delay = started + self._chunk * PACKET_SECS - time.monotonic()
                 if delay > 0:
@@ -443,14 +453,20 @@ class SimulatedCallee:
             await self._send(ws, raw)
         start_chunk = self._chunk
         self._speech_drained_at = 0.0
+        self._transcript_sent_at = None
+        if turn.send_transcript:
+            self._pending_transcript = json.dumps(
+                {"event": TRANSCRIPT_EVENT, "stream_id": self.stream_id, "text": turn.text}
+            )
         self._outgoing.extend(padded)
         speech_start = time.monotonic()
         while (self._chunk < start_chunk + packets or not self._speech_drained_at) and not self._closed.is_set():
             await asyncio.sleep(0.005)
         speech_end = self._speech_drained_at or time.monotonic()
-        self.recording.turns.append(TurnTiming(text=turn.text, speech_start=speech_start, speech_end=speech_end))
-        if turn.send_transcript and not self._closed.is_set():
-            try:
-                await self._send(ws, {"event": TRANSCRIPT_EVENT, "stream_id": self.stream_id, "text": turn.text})
-            except websockets.ConnectionClosed:
-                self._mark_closed("bot")
+        self._pending_transcript = None
+        self.recording.turns.append(
+            TurnTiming(
+                text=turn.text, speech_start=speech_start, speech_end=speech_end,
+                transcript_sent=self._transcript_sent_at,
+            )
+        )

@@ -12,6 +12,11 @@ aggregator, the LLM and the TTS cannot hold them back, a gate (`processors.speec
 lets the prospect's audio past the VAD only around speech, and a filter that drops it once the
 user aggregator (its last consumer) has seen it.
 
+The call's own transport (`processors.gated_input.SpeechGatedWebsocketTransport`, built by
+`build_call_transport`) runs the VAD and the gate inside its receive loop, so a held packet never
+enters a queue; with it, the builder adds no VAD or gate processor. Any other transport gets them
+as processors (`build_vad_processor`, `build_speech_gate`), with the same frames coming out.
+
 Every part is passed in, so a service is swapped by passing another one (any Pipecat STT, LLM or
 TTS service) and a processor is added with ``extra_processors`` (they see every final transcript,
 before the intent router) or ``output_processors`` (they see everything the bot is about to say,
@@ -31,12 +36,14 @@ from pipecat.processors.audio.vad_processor import VADProcessor
 from pipecat.processors.filters.function_filter import FunctionFilter
 from pipecat.processors.frame_processor import FrameProcessor
 from pipecat.transports.base_transport import BaseTransport
+from pipecat.transports.websocket.fastapi import FastAPIWebsocketParams
 from pipecat.turns.user_turn_strategies import UserTurnStrategies
 
 from processors.audio_bypass import PrerenderedAudioBypass
 from processors.backchannel_turn_start import BackchannelAwareUserTurnStartStrategy
 from processors.shared_turn_models import SharedSileroVADAnalyzer, SharedSmartTurnAnalyzerV3
-from processors.speech_gate import SpeechWindowGate
+from processors.gated_input import SpeechGatedWebsocketTransport
+from processors.speech_gate import SpeechWindow, SpeechWindowGate
 from processors.turn_completion import TranscriptFirstTurnStopStrategy
 
 #: Silero's silence before it reports the end of speech. Pipecat 1.x's default; smart-turn decides
@@ -47,10 +54,14 @@ VAD_STOP_SECS = 0.2
 SMART_TURN_FALLBACK_SECS = 1.0
 
 
+def build_vad_analyzer(*, stop_secs: float = VAD_STOP_SECS, sample_rate: int | None = None) -> SharedSileroVADAnalyzer:
+    """Silero VAD (the process-wide ONNX session) with our stop time."""
+    return SharedSileroVADAnalyzer(sample_rate=sample_rate, params=VADParams(stop_secs=stop_secs))
+
+
 def build_vad_processor(*, stop_secs: float = VAD_STOP_SECS, sample_rate: int | None = None) -> VADProcessor:
     """Silero VAD as a pipeline processor (VAD is no longer a transport parameter in 1.x)."""
-    analyzer = SharedSileroVADAnalyzer(sample_rate=sample_rate, params=VADParams(stop_secs=stop_secs))
-    return VADProcessor(vad_analyzer=analyzer)
+    return VADProcessor(vad_analyzer=build_vad_analyzer(stop_secs=stop_secs, sample_rate=sample_rate))
 
 
 async def _not_input_audio(frame: Frame) -> bool:
@@ -66,9 +77,31 @@ def build_input_audio_stop() -> FunctionFilter:
     return FunctionFilter(_not_input_audio, filter_system_frames=True, name="InputAudioStop")
 
 
+def build_speech_window(*, fallback_secs: float = SMART_TURN_FALLBACK_SECS) -> SpeechWindow:
+    """The gate's window, passing audio long enough after a stop for smart-turn's fallback."""
+    return SpeechWindow(tail_secs=fallback_secs + 0.5)
+
+
 def build_speech_gate(*, fallback_secs: float = SMART_TURN_FALLBACK_SECS) -> SpeechWindowGate:
-    """The gate behind the VAD, passing audio long enough after a stop for smart-turn's fallback."""
+    """The gate as a processor behind a `VADProcessor` (for transports other than ours)."""
     return SpeechWindowGate(tail_secs=fallback_secs + 0.5)
+
+
+def build_call_transport(
+    websocket,
+    params: FastAPIWebsocketParams,
+    *,
+    stop_secs: float = VAD_STOP_SECS,
+    fallback_secs: float = SMART_TURN_FALLBACK_SECS,
+    sample_rate: int | None = None,
+) -> SpeechGatedWebsocketTransport:
+    """The call's WebSocket transport, with Silero and the speech gate in its receive loop."""
+    return SpeechGatedWebsocketTransport(
+        websocket=websocket,
+        params=params,
+        vad_analyzer=build_vad_analyzer(stop_secs=stop_secs, sample_rate=sample_rate),
+        window=build_speech_window(fallback_secs=fallback_secs),
+    )
 
 
 def build_turn_strategies(
@@ -105,16 +138,27 @@ def build_call_pipeline(
 ) -> Pipeline:
     """The product's call pipeline from its parts (see the module docstring for the order).
 
-    ``vad`` defaults to `build_vad_processor()` and ``speech_gate`` to `build_speech_gate()`
-    (pass a gate built with the same fallback as the turn strategies). ``extra_processors`` go right after the STT (they
-    see audio, VAD events and final transcripts before the intent router answers);
+    When the transport's input detects speech itself (`build_call_transport`), there is no VAD or
+    gate processor and passing ``vad`` or ``speech_gate`` is an error. Otherwise ``vad`` defaults
+    to `build_vad_processor()` and ``speech_gate`` to `build_speech_gate()` (pass a gate built
+    with the same fallback as the turn strategies). ``extra_processors`` go right after the STT
+    (they see audio, VAD events and final transcripts before the intent router answers);
     ``output_processors`` go right before the transport output.
     """
     bypass = PrerenderedAudioBypass()
+    transport_in = transport.input()
+    if getattr(transport_in, "detects_speech", False):
+        if vad is not None or speech_gate is not None:
+            raise ValueError("this transport runs its own VAD and speech gate; do not pass vad or speech_gate")
+        speech: list[FrameProcessor] = []
+    else:
+        speech = [
+            vad if vad is not None else build_vad_processor(),
+            speech_gate if speech_gate is not None else build_speech_gate(),
+        ]
     processors: list[FrameProcessor] = [
-        transport.input(),
-        vad if vad is not None else build_vad_processor(),
-        speech_gate if speech_gate is not None else build_speech_gate(),
+        transport_in,
+        *speech,
         stt,
         *extra_processors,
         intent_router,

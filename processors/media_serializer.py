@@ -8,15 +8,22 @@ message is logged (without its content: it may carry audio or numbers) and skipp
 It also turns the carrier twin's out-of-band ``x_twin_transcript`` message (see
 `bot.twin_media`) into an `InputTransportMessageFrame` for the clearly labelled simulated STT,
 instead of dropping it as the stock serializer does.
+
+Audio at the carrier's own 8 kHz (every call: the pipeline runs at the phone rate) takes a short
+path both ways, 50 times a second per direction and call: each message is parsed once (the
+stock class parses it again), and the outgoing JSON is put together directly, byte for byte what
+the stock class's ``json.dumps`` writes. Other rates and events go through the stock code.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 import warnings
 
 from loguru import logger
-from pipecat.frames.frames import Frame, InputTransportMessageFrame
+from pipecat.frames.frames import AudioRawFrame, Frame, InputAudioRawFrame, InputTransportMessageFrame
 from pipecat.serializers.telnyx import TelnyxFrameSerializer
 
 with warnings.catch_warnings():
@@ -66,11 +73,37 @@ class CallMediaSerializer(TelnyxFrameSerializer):
                 logger.warning("Telnyx media: skipped a twin transcript without text")
                 return None
             return InputTransportMessageFrame(message=message)
-        if event == "media" and not isinstance(message.get("media"), dict):
-            logger.warning("Telnyx media: skipped a media message without a media object")
-            return None
+        if event == "media":
+            media = message.get("media")
+            if not isinstance(media, dict):
+                logger.warning("Telnyx media: skipped a media message without a media object")
+                return None
+            if self._sample_rate == self._telnyx_sample_rate:
+                return self._audio_frame(media)
         try:
             return await super().deserialize(data)
         except Exception as exc:  # noqa: BLE001 - any bad message must not end the call
             logger.warning("Telnyx media: skipped a malformed {} message ({})", event, type(exc).__name__)
             return None
+
+    def _audio_frame(self, media: dict) -> Frame | None:
+        """A media message's audio at the carrier's rate, without parsing the message again."""
+        payload = media.get("payload")
+        if not payload:
+            return None
+        try:
+            pcm = decode_g711(base64.b64decode(payload, validate=False), self._params.outbound_encoding)
+        except (binascii.Error, TypeError, ValueError) as exc:
+            logger.warning("Telnyx media: skipped a malformed media message ({})", type(exc).__name__)
+            return None
+        if not pcm:
+            return None
+        return InputAudioRawFrame(audio=pcm, num_channels=1, sample_rate=self._sample_rate)
+
+    async def serialize(self, frame: Frame) -> str | bytes | None:
+        if isinstance(frame, AudioRawFrame) and frame.sample_rate == self._telnyx_sample_rate and frame.audio:
+            payload = base64.b64encode(encode_g711(frame.audio, self._params.inbound_encoding)).decode("ascii")
+            # What json.dumps({"event": "media", "media": {"payload": payload}}) writes (Base64
+            # needs no escaping), without building and walking the dicts.
+            return '{"event": "media", "media": {"payload": "' + payload + '"}}'
+        return await super().serialize(frame)

@@ -1,0 +1,138 @@
+"""The call's WebSocket transport, with the VAD and the speech gate in its receive loop.
+
+Stock Pipecat 1.x moves every 20 ms packet of the prospect's line through the input transport's
+audio queue and task, then through a `VADProcessor` and our `SpeechWindowGate`, each with its own
+queue and task: three task wake-ups (and as many frame-observer events) per packet, 50 times a
+second per call, although most packets are silence that nothing behind the gate reads. Measured in
+`bench/concurrency.py`, that plumbing was the largest share of the CPU a call costs once the models
+were cheap.
+
+`SpeechGatedWebsocketInput` does the same work where the packet arrives: the receive loop decodes
+it, the VAD (Pipecat's own `VADController` around our Silero analyser) scores it, and the
+`SpeechWindow` decides whether it goes on, all inline. A packet that goes on is pushed straight to
+the next processor (no audio queue); a held one never enters a queue. What comes out is, frame for
+frame and in the same order, what ``transport.input() -> VADProcessor -> SpeechWindowGate``
+pushed: the audio that passes, the pre-roll released just before ``VADUserStartedSpeakingFrame``,
+``VADUserStoppedSpeakingFrame``, ``UserSpeakingFrame`` every 0.2 s of speech, and the
+``SpeechControlParamsFrame`` that tells the turn strategies the VAD's parameters after the
+``StartFrame``.
+
+`SpeechGatedWebsocketTransport` is `FastAPIWebsocketTransport` with that input; `pipelines.
+call_pipeline.build_call_pipeline` leaves out its own VAD and gate when the transport's input
+says it detects speech (`detects_speech`).
+"""
+
+from __future__ import annotations
+
+from pipecat.audio.vad.vad_analyzer import VADAnalyzer
+from pipecat.audio.vad.vad_controller import VADController
+from pipecat.frames.frames import (
+    CancelFrame,
+    EndFrame,
+    Frame,
+    InputAudioRawFrame,
+    StartFrame,
+    UserSpeakingFrame,
+    VADUserStartedSpeakingFrame,
+    VADUserStoppedSpeakingFrame,
+)
+from pipecat.processors.frame_processor import FrameDirection, FrameProcessorSetup
+from pipecat.transports.websocket.fastapi import (
+    FastAPIWebsocketInputTransport,
+    FastAPIWebsocketParams,
+    FastAPIWebsocketTransport,
+)
+
+from processors.speech_gate import SpeechWindow
+
+
+class SpeechGatedWebsocketInput(FastAPIWebsocketInputTransport):
+    """`FastAPIWebsocketInputTransport` that runs the VAD and the speech window on arrival."""
+
+    #: Tells `build_call_pipeline` not to add a VAD and a gate of its own.
+    detects_speech = True
+
+    def __init__(self, transport, client, params: FastAPIWebsocketParams, *, vad_analyzer: VADAnalyzer,
+                 window: SpeechWindow, **kwargs) -> None:
+        super().__init__(transport, client, params, **kwargs)
+        self.window = window
+        self._vad = VADController(vad_analyzer)
+        self._vad.add_event_handler("on_speech_started", self._on_speech_started)
+        self._vad.add_event_handler("on_speech_stopped", self._on_speech_stopped)
+        self._vad.add_event_handler("on_speech_activity", self._on_speech_activity)
+        self._vad.add_event_handler("on_push_frame", self._on_vad_push_frame)
+        self._vad.add_event_handler("on_broadcast_frame", self._on_vad_broadcast_frame)
+
+    @property
+    def vad_analyzer(self) -> VADAnalyzer:
+        return self._vad._vad_analyzer
+
+    async def setup(self, setup: FrameProcessorSetup) -> None:
+        await super().setup(setup)
+        await self._vad.setup(setup)
+
+    async def start(self, frame: StartFrame) -> None:
+        # The StartFrame is already downstream here (the base class pushes it before start()), so
+        # the VAD's SpeechControlParamsFrame follows it, as it did from a VADProcessor.
+        await super().start(frame)
+        await self._vad.start()
+
+    async def stop(self, frame: EndFrame) -> None:
+        await self._vad.stop()
+        self.window.clear()
+        await super().stop(frame)
+
+    async def cancel(self, frame: CancelFrame) -> None:
+        await self._vad.stop()
+        self.window.clear()
+        await super().cancel(frame)
+
+    async def cleanup(self) -> None:
+        await super().cleanup()
+        await self._vad.cleanup()
+
+    async def push_audio_frame(self, frame: InputAudioRawFrame) -> None:
+        """Score the packet, then pass it on or hold it (instead of the base class's audio queue)."""
+        if not self._params.audio_in_enabled or self._paused:
+            return
+        if self._params.audio_in_filter:
+            frame.audio = await self._params.audio_in_filter.filter(frame.audio)
+            if not frame.audio:
+                return
+        # As VADProcessor did: the packet first, then any event it caused.
+        if self.window.offer(frame):
+            await self.push_frame(frame)
+        await self._vad.process_frame(frame)
+
+    async def _on_speech_started(self, controller: VADController) -> None:
+        for held in self.window.speech_started():
+            await self.push_frame(held)
+        await self.broadcast_frame(VADUserStartedSpeakingFrame, start_secs=controller._vad_analyzer.params.start_secs)
+
+    async def _on_speech_stopped(self, controller: VADController) -> None:
+        await self.broadcast_frame(VADUserStoppedSpeakingFrame, stop_secs=controller._vad_analyzer.params.stop_secs)
+        self.window.speech_stopped()
+
+    async def _on_speech_activity(self, _controller: VADController) -> None:
+        await self.broadcast_frame(UserSpeakingFrame)
+
+    async def _on_vad_push_frame(self, _controller: VADController, frame: Frame, direction: FrameDirection) -> None:
+        await self.push_frame(frame, direction)
+
+    async def _on_vad_broadcast_frame(self, _controller: VADController, frame_cls: type[Frame], **kwargs) -> None:
+        await self.broadcast_frame(frame_cls, **kwargs)
+
+
+class SpeechGatedWebsocketTransport(FastAPIWebsocketTransport):
+    """`FastAPIWebsocketTransport` whose input is a `SpeechGatedWebsocketInput`."""
+
+    def __init__(self, *, websocket, params: FastAPIWebsocketParams, vad_analyzer: VADAnalyzer,
+                 window: SpeechWindow | None = None, **kwargs) -> None:
+        super().__init__(websocket=websocket, params=params, **kwargs)
+        self._input = SpeechGatedWebsocketInput(
+            self, self._client, self._params, vad_analyzer=vad_analyzer, window=window or SpeechWindow(),
+            name=self._input_name,
+        )
+
+    def input(self) -> SpeechGatedWebsocketInput:
+        return self._input

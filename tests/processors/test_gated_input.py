@@ -1,0 +1,176 @@
+"""The call transport with the VAD and gate in its receive loop pushes what the processors did.
+
+Both variants get the same Telnyx media messages over a real loopback WebSocket (a prospect clip
+between silences): stock ``FastAPIWebsocketTransport -> VADProcessor -> SpeechWindowGate`` and
+``SpeechGatedWebsocketTransport``. The frames that come out (audio, VAD events) must be the same,
+in the same order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+from pathlib import Path
+
+import pytest
+import uvicorn
+import websockets
+from fastapi import FastAPI, WebSocket
+from pipecat.frames.frames import (
+    Frame,
+    InputAudioRawFrame,
+    SpeechControlParamsFrame,
+    StartFrame,
+    VADUserStartedSpeakingFrame,
+    VADUserStoppedSpeakingFrame,
+)
+from pipecat.pipeline.pipeline import Pipeline
+from pipecat.pipeline.worker import PipelineParams, PipelineWorker
+from pipecat.processors.frame_processor import FrameDirection, FrameProcessor
+from pipecat.transports.websocket.fastapi import FastAPIWebsocketParams, FastAPIWebsocketTransport
+from pipecat.workers.runner import WorkerRunner
+
+from bot.twin_media import read_wav_8k_pcm
+from pipelines.call_pipeline import (
+    build_call_pipeline,
+    build_call_transport,
+    build_speech_gate,
+    build_vad_processor,
+)
+from processors.gated_input import SpeechGatedWebsocketInput
+from processors.media_serializer import CallMediaSerializer, encode_g711
+
+CLIP = Path(__file__).resolve().parents[2] / "assets" / "prospects" / "interested" / "01.wav"
+PACKET = 320  # 20 ms of 8 kHz 16-bit PCM
+
+
+class Recorder(FrameProcessor):
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.frames: list[Frame] = []
+
+    async def process_frame(self, frame: Frame, direction: FrameDirection) -> None:
+        await super().process_frame(frame, direction)
+        if direction == FrameDirection.DOWNSTREAM:
+            self.frames.append(frame)
+        await self.push_frame(frame, direction)
+
+
+def _params() -> FastAPIWebsocketParams:
+    serializer = CallMediaSerializer(
+        stream_id="s1", outbound_encoding="PCMU", inbound_encoding="PCMU",
+        params=CallMediaSerializer.InputParams(auto_hang_up=False),
+    )
+    return FastAPIWebsocketParams(audio_in_enabled=True, audio_out_enabled=False, serializer=serializer)
+
+
+def _app(variant: str, recorded: list[list[Frame]]) -> FastAPI:
+    app = FastAPI()
+
+    @app.websocket("/media")
+    async def media(websocket: WebSocket) -> None:
+        await websocket.accept()
+        recorder = Recorder()
+        if variant == "gated":
+            transport = build_call_transport(websocket, _params(), sample_rate=8000)
+            processors = [transport.input(), recorder]
+        else:
+            transport = FastAPIWebsocketTransport(websocket=websocket, params=_params())
+            processors = [transport.input(), build_vad_processor(sample_rate=8000), build_speech_gate(), recorder]
+        worker = PipelineWorker(
+            Pipeline(processors),
+            params=PipelineParams(audio_in_sample_rate=8000, audio_out_sample_rate=8000),
+            idle_timeout_secs=None, enable_rtvi=False, enable_turn_tracking=False,
+        )
+
+        @transport.event_handler("on_client_disconnected")
+        async def _closed(_transport, _client) -> None:
+            await worker.cancel()
+
+        runner = WorkerRunner(handle_sigint=False)
+        await runner.add_workers(worker)
+        await runner.run()
+        recorded.append(recorder.frames)
+
+    return app
+
+
+def _messages() -> list[str]:
+    quiet = b"\0" * 24000  # 1.5 s
+    pcm = quiet + read_wav_8k_pcm(CLIP) + quiet + read_wav_8k_pcm(CLIP) + quiet * 2
+    out = []
+    for n, i in enumerate(range(0, len(pcm) - PACKET + 1, PACKET)):
+        payload = base64.b64encode(encode_g711(pcm[i : i + PACKET], "PCMU")).decode()
+        out.append(json.dumps({"event": "media", "stream_id": "s1", "media": {"chunk": str(n), "payload": payload}}))
+        if n == 10:
+            out.append("{not json")  # a broken message is skipped, the stream goes on
+    return out
+
+
+async def _run(variant: str) -> list[Frame]:
+    recorded: list[list[Frame]] = []
+    server = uvicorn.Server(uvicorn.Config(_app(variant, recorded), host="127.0.0.1", port=0, log_level="warning",
+                                           ws="websockets-sansio"))
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        await asyncio.sleep(0.01)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    try:
+        async with websockets.connect(f"ws://127.0.0.1:{port}/media") as ws:
+            for i, message in enumerate(_messages()):
+                await ws.send(message)
+                if i % 25 == 0:
+                    await asyncio.sleep(0.02)  # let the server keep up, as a paced carrier would
+            await asyncio.sleep(0.5)
+        for _ in range(200):
+            if recorded:
+                break
+            await asyncio.sleep(0.02)
+    finally:
+        server.should_exit = True
+        await asyncio.gather(task, return_exceptions=True)
+    assert recorded, "the pipeline did not finish"
+    return recorded[0]
+
+
+def _shape(frames: list[Frame]) -> list[tuple]:
+    out: list[tuple] = []
+    for frame in frames:
+        if isinstance(frame, InputAudioRawFrame):
+            out.append(("audio", bytes(frame.audio)))
+        elif isinstance(frame, (VADUserStartedSpeakingFrame, VADUserStoppedSpeakingFrame, StartFrame,
+                                SpeechControlParamsFrame)):
+            out.append((type(frame).__name__,))
+    return out
+
+
+async def test_gated_transport_pushes_the_same_frames_as_vad_and_gate_processors() -> None:
+    stock = _shape(await _run("stock"))
+    gated = _shape(await _run("gated"))
+    names = [s[0] for s in gated]
+    starts = names.count("VADUserStartedSpeakingFrame")
+    assert starts >= 2 and names.count("VADUserStoppedSpeakingFrame") == starts
+    assert names[0] == "StartFrame" and names[1] == "SpeechControlParamsFrame"
+    # Quiet audio was held: fewer packets came out than went in, and the pre-roll was released.
+    packets_in = len(_messages()) - 1
+    assert 0 < names.count("audio") < packets_in
+    assert gated == stock
+
+
+def test_the_builder_adds_no_vad_or_gate_behind_a_transport_that_detects_speech() -> None:
+    class _Socket:  # the transport only keeps the socket until it runs
+        headers: dict = {}
+
+    transport = build_call_transport(_Socket(), _params())
+    parts = dict(
+        stt=FrameProcessor(), llm=FrameProcessor(), tts=FrameProcessor(), intent_router=FrameProcessor(),
+        filler_injector=FrameProcessor(), transfer_processor=FrameProcessor(), user_aggregator=FrameProcessor(),
+        assistant_aggregator=FrameProcessor(),
+    )
+    pipeline = build_call_pipeline(transport=transport, **parts)
+    names = [type(p).__name__ for p in pipeline.processors]
+    assert isinstance(transport.input(), SpeechGatedWebsocketInput)
+    assert "VADProcessor" not in names and "SpeechWindowGate" not in names
+    with pytest.raises(ValueError, match="own VAD"):
+        build_call_pipeline(transport=transport, vad=build_vad_processor(), **parts)
