@@ -3,7 +3,7 @@
 The product server (`api.app:create_app`, uvicorn) runs as a subprocess on PostgreSQL, with
 ``--workers 1`` and ``--workers 2``; this process runs the twins (OpenAI LLM, first token 350 ms;
 ElevenLabs multi-stream TTS, first byte 200 ms; the simulated STT so no speech recogniser competes
-for the CPU) and N `SimulatedCallee`s that start within one second. Each call hears the opener,
+for the CPU) and the `SimulatedCallee`s. Each call hears the opener,
 asks an open question, hears the filler and the answer, and hangs up. Measured per N:
 
 * **CPU per call**: server CPU seconds (all its processes, from /proc) over the busy window,
@@ -12,14 +12,28 @@ asks an open question, hears the filler and the answer, and hangs up. Measured p
   divided by N (and the total);
 * **p95 first-audio latency**: end of the prospect's speech -> first bot audio.
 
+Two ways of holding N calls at once, both per worker count:
+
+* **burst** (``runs``): N calls that all start within one second, so their turns end within the
+  same second too: the worst case, a campaign's first dialling wave;
+* **steady** (``steady``): N lines, each placing calls back to back, started at random phases;
+  once all N are busy, CPU and latency are taken over ``--steady-secs``. This is N concurrent
+  calls as a carrier sees them, every call at another stage (opener, listening, answering).
+
+Besides the server's CPU, each level reports the load generator's (this process: the callees
+and the twins, ``load_generator_cpu_secs``) and how busy the whole machine was
+(``machine_busy_fraction``), and, with several workers, each process's CPU (how evenly the
+kernel spread the calls).
+
 Target (issue #4): >= 20 concurrent calls per core with p95 first-audio latency within 50 ms of
 the single-call figure. The callees and twins share the machine's 2 cores with the server, so
 the client's own load is part of what is measured; once the machine is saturated the callees'
 own clocks run late (their "end of speech" is stamped late), so a saturated level's latency
 understates the truth: read ``answered_turns`` and ``server_cpu_secs`` / ``wall_secs`` with it.
 
-Usage: ``.venv/bin/python bench/concurrency.py [--calls 1,10,20,40] [--workers 1,2]``;
-writes ``bench/results/concurrency.json``. Needs PostgreSQL at 127.0.0.1:5432 (``BENCH_PG_ADMIN``).
+Usage: ``.venv/bin/python bench/concurrency.py [--calls 1,10,20,40] [--workers 1,2]
+[--steady-secs 30]``; writes ``bench/results/concurrency.json``. Needs PostgreSQL at
+127.0.0.1:5432 (``BENCH_PG_ADMIN``).
 """
 
 from __future__ import annotations
@@ -338,8 +352,12 @@ if __name__ == "__main__":
     args = parser.parse_args()
     logger.remove()
     logger.add(sys.stderr, level="INFO", filter=lambda r: r["name"] == "__main__")
-    result = asyncio.run(main([int(x) for x in args.calls.split(",")], [int(x) for x in args.workers.split(",")],
-                              args.steady_secs))
+    # The load generator runs on the same cores as the server: uvloop (what uvicorn[standard]
+    # serves with) keeps its own share of the CPU down.
+    import uvloop
+
+    result = uvloop.run(main([int(x) for x in args.calls.split(",")], [int(x) for x in args.workers.split(",")],
+                             args.steady_secs))
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     print(json.dumps(result, indent=2))

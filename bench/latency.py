@@ -10,7 +10,8 @@ what comes back on the wire. Measured, per pipeline:
 * **final transcript -> first reply audio** on questions our intent router answers with a
   pre-rendered reply ("¿Cuánto cuesta?", ...): with the twin's out-of-band transcript (simulated
   STT, for both pipelines) the final transcript reaches the server when the callee sends it, so the
-  interval is measured from that moment; the stock cascade answers them through LLM + TTS;
+  interval is measured from that moment (stamped as the message leaves, right after the turn's last
+  packet); the stock cascade answers them through LLM + TTS;
 * **media start -> first opener audio**.
 
 Targets (issue #4): our p95 end of speech -> first audio <= VAD stop + 60 ms and <= 0.3x the stock

@@ -277,6 +277,7 @@ class SimulatedCallee:
         """One 20 ms packet every 20 ms on an absolute schedule: speech when queued, else silence."""
         started = time.monotonic()
         silence_payload = base64.b64encode(encode_g711(b"\x00" * PACKET_BYTES_PCM, self.encoding)).decode("ascii")
+        stream_id_json = json.dumps(self.stream_id)
         try:
             while True:
                 speaking = bool(self._outgoing)
@@ -288,19 +289,13 @@ class SimulatedCallee:
                 else:
                     payload = silence_payload
                 self._chunk += 1
+                # What json.dumps of the message writes (every value is a plain ASCII string: the
+                # stream id, digits, Base64), put together directly: 50 packets a second per call.
                 await self._send(
                     ws,
-                    {
-                        "event": "media",
-                        "sequence_number": self._next_sequence(),
-                        "stream_id": self.stream_id,
-                        "media": {
-                            "track": "inbound",
-                            "chunk": str(self._chunk),
-                            "timestamp": str(self._chunk * 20),
-                            "payload": payload,
-                        },
-                    },
+                    f'{{"event": "media", "sequence_number": "{self._next_sequence()}", '
+                    f'"stream_id": {stream_id_json}, "media": {{"track": "inbound", '
+                    f'"chunk": "{self._chunk}", "timestamp": "{self._chunk * 20}", "payload": "{payload}"}}}}',
                 )
                 if speaking and not self._outgoing:
                     self._speech_drained_at = time.monotonic()

@@ -77,14 +77,19 @@ def build_input_audio_stop() -> FunctionFilter:
     return FunctionFilter(_not_input_audio, filter_system_frames=True, name="InputAudioStop")
 
 
+def _gate_tail_secs(fallback_secs: float) -> float:
+    """Audio the gate passes after a VAD stop: smart-turn's silence fallback plus a margin."""
+    return fallback_secs + 0.5
+
+
 def build_speech_window(*, fallback_secs: float = SMART_TURN_FALLBACK_SECS) -> SpeechWindow:
     """The gate's window, passing audio long enough after a stop for smart-turn's fallback."""
-    return SpeechWindow(tail_secs=fallback_secs + 0.5)
+    return SpeechWindow(tail_secs=_gate_tail_secs(fallback_secs))
 
 
 def build_speech_gate(*, fallback_secs: float = SMART_TURN_FALLBACK_SECS) -> SpeechWindowGate:
     """The gate as a processor behind a `VADProcessor` (for transports other than ours)."""
-    return SpeechWindowGate(tail_secs=fallback_secs + 0.5)
+    return SpeechWindowGate(tail_secs=_gate_tail_secs(fallback_secs))
 
 
 def build_call_transport(

@@ -17,11 +17,19 @@ the per-call state per call. `warm_up()` opens both ahead of the first call.
 * it skips Silero on a window with no audible signal (peak below -54 dBFS: digital silence or
   a quiet line, most of a call while the bot talks). Such a window cannot count as speech
   anyway: Pipecat also requires a loudness of ``min_volume``, far above it. The recurrent state
-  is left as it was, so the first window of speech after the quiet is scored as before.
+  is left as it was, so the first window of speech after the quiet is scored as before;
+* it defers the loudness of quiet windows. Pipecat measures the ITU-R BS.1770 loudness of the
+  last 400 ms at every 32 ms window (about 55 us, a sixth of a listening call's CPU) and smooths
+  it (``v = v + 0.2 * (x - v)``), but the value only matters at a window Silero scores as speech,
+  never at a quiet one. So quiet windows only keep their audio, and the first window that is not
+  quiet replays the smoothing over the last `VOLUME_CATCH_UP_WINDOWS` of them before its own.
+  Older windows weigh ``0.8 ** 32 < 0.001`` in the smoothed value, which is all that can differ
+  from Pipecat's figure.
 """
 
 from __future__ import annotations
 
+from collections import deque
 from functools import lru_cache
 from importlib import resources
 
@@ -29,11 +37,16 @@ import numpy as np
 import onnxruntime as ort
 from pipecat.audio.turn.smart_turn.base_smart_turn import BaseSmartTurn
 from pipecat.audio.turn.smart_turn.local_smart_turn_v3 import LocalSmartTurnAnalyzerV3
+from pipecat.audio.utils import calculate_audio_volume, exp_smoothing
 from pipecat.audio.vad.silero import SileroOnnxModel, SileroVADAnalyzer
 from pipecat.audio.vad.vad_analyzer import VADAnalyzer, VADParams, VADState
 
 #: A 32 ms window whose peak stays below this (int16; about -54 dBFS) is not scored by Silero.
 QUIET_PEAK = 64
+#: Quiet windows whose loudness is replayed into the smoothed volume when the quiet ends.
+VOLUME_CATCH_UP_WINDOWS = 32
+#: Pipecat's loudness window (`pipecat.audio.volume.VOLUME_WINDOW_SECS`).
+VOLUME_WINDOW_SECS = 0.4
 
 
 @lru_cache(maxsize=1)
@@ -80,6 +93,14 @@ class SharedSileroVADAnalyzer(SileroVADAnalyzer):
         #: Windows scored by Silero and windows skipped as quiet (for tests and benchmarks).
         self.windows_scored = 0
         self.windows_skipped = 0
+        self._window_quiet = False
+        #: The audio of the latest windows, oldest first (enough for the catch-up's loudness).
+        self._history: deque[bytes] = deque()
+        self._history_bytes = 0
+        #: Quiet windows since the last measured one.
+        self._deferred = 0
+        #: Bytes of audio received in all (the loudness reads 0 until 400 ms have arrived).
+        self._received_bytes = 0
 
     async def analyze_audio(self, buffer: bytes) -> VADState:
         """Pipecat's analysis, run inline on the event loop instead of in a thread per call."""
@@ -90,9 +111,47 @@ class SharedSileroVADAnalyzer(SileroVADAnalyzer):
         samples = np.frombuffer(buffer, np.int16)
         if samples.size and int(np.max(np.abs(samples.astype(np.int32)))) < QUIET_PEAK:
             self.windows_skipped += 1
+            self._window_quiet = True
             return 0.0
         self.windows_scored += 1
+        self._window_quiet = False
         return super().voice_confidence(buffer)
+
+    def _get_smoothed_volume(self, audio: bytes) -> float:
+        """Pipecat's smoothed loudness, measured lazily over quiet windows (module docstring)."""
+        window_bytes = int(VOLUME_WINDOW_SECS * self.sample_rate + 0.999999) * 2
+        self._volume_tracker.update(audio, self.sample_rate)
+        self._received_bytes += len(audio)
+        self._history.append(bytes(audio))
+        self._history_bytes += len(audio)
+        keep = window_bytes + (VOLUME_CATCH_UP_WINDOWS + 1) * len(audio)
+        while self._history and self._history_bytes - len(self._history[0]) >= keep:
+            self._history_bytes -= len(self._history.popleft())
+        if self._window_quiet:
+            # The caller stores this as the previous volume: unchanged until the catch-up.
+            self._deferred += 1
+            return self._prev_volume
+        volume = self._prev_volume
+        if self._deferred:
+            volume = self._catch_up(window_bytes, len(audio))
+        self._deferred = 0
+        return exp_smoothing(self._volume_tracker.volume, volume, self._smoothing_factor)
+
+    def _catch_up(self, window_bytes: int, window_len: int) -> float:
+        """The smoothed volume after the deferred quiet windows (the last few of them replayed)."""
+        replay = min(self._deferred, VOLUME_CATCH_UP_WINDOWS)
+        audio = b"".join(self._history)
+        volume = self._prev_volume
+        # Window k back from the current one ends `k * window_len` bytes before the end.
+        for back in range(replay, 0, -1):
+            end = len(audio) - back * window_len
+            received = self._received_bytes - back * window_len
+            if received < window_bytes or end < window_bytes:
+                loudness = 0.0  # Pipecat's tracker reads 0 until it holds 400 ms of audio
+            else:
+                loudness = calculate_audio_volume(audio[end - window_bytes : end], self.sample_rate)
+            volume = exp_smoothing(loudness, volume, self._smoothing_factor)
+        return volume
 
     async def cleanup(self) -> None:
         """Nothing to release: the session is shared and no thread was kept."""

@@ -58,3 +58,39 @@ async def test_same_decisions_as_pipecats_analyser_with_fewer_model_runs() -> No
     # The three seconds of silence (about 94 windows of 32 ms) never reached the model.
     assert ours.windows_skipped >= 90
     assert ours.windows_scored > 0
+
+
+async def test_deferred_loudness_of_quiet_windows_gives_pipecats_smoothed_volume() -> None:
+    """Over a quiet but not silent line (peak < QUIET_PEAK), the loudness Pipecat measures at
+    every window is only replayed when the quiet ends: the smoothed volume at every window that
+    is scored must match the stock analyser's."""
+    import numpy as np
+
+    from processors.shared_turn_models import QUIET_PEAK
+
+    rng = np.random.default_rng(7)
+
+    def hiss(secs: float) -> bytes:
+        return rng.integers(-QUIET_PEAK + 1, QUIET_PEAK, int(8000 * secs), dtype=np.int16).tobytes()
+
+    pcm = hiss(0.3) + read_wav_8k_pcm(CLIP) + hiss(2.0) + read_wav_8k_pcm(CLIP) + hiss(0.7) + read_wav_8k_pcm(CLIP)
+    chunks = [pcm[i : i + PACKET] for i in range(0, len(pcm) - PACKET + 1, PACKET)]
+    params = VADParams(stop_secs=0.2)
+    stock = SileroVADAnalyzer(sample_rate=8000, params=params)
+    ours = SharedSileroVADAnalyzer(sample_rate=8000, params=params)
+    stock.set_sample_rate(8000)
+    ours.set_sample_rate(8000)
+    compared, worst = 0, 0.0
+    try:
+        for chunk in chunks:
+            await stock.analyze_audio(chunk)
+            await ours.analyze_audio(chunk)
+            if ours._deferred == 0 and ours.windows_scored:
+                compared += 1
+                worst = max(worst, abs(ours._prev_volume - stock._prev_volume))
+    finally:
+        await stock.cleanup()
+        await ours.cleanup()
+    assert ours.windows_skipped >= 80  # the hiss never reached the model or the loudness meter
+    assert compared > 50
+    assert worst < 1e-3, worst
