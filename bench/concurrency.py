@@ -20,6 +20,9 @@ Two ways of holding N calls at once, both per worker count:
   once all N are busy, CPU and latency are taken over ``--steady-secs``. This is N concurrent
   calls as a carrier sees them, every call at another stage (opener, listening, answering).
 
+``calibration_ms`` times a fixed piece of CPU work before and after each worker count: the
+cores of this VM change speed from minute to minute, so compare levels within one run.
+
 Besides the server's CPU, each level reports the load generator's (this process: the callees
 and the twins, ``load_generator_cpu_secs``) and how busy the whole machine was
 (``machine_busy_fraction``), and, with several workers, each process's CPU (how evenly the
@@ -83,6 +86,24 @@ def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def _calibration_ms() -> float:
+    """CPU time of a fixed piece of work (2,000 Silero windows, one thread), in ms.
+
+    This machine is a VM whose cores run at a speed that changes from minute to minute (the same
+    level measured 0.028 and 0.052 core per call ten minutes apart). Measured next to each
+    worker count, it says how fast the cores were during that run."""
+    import numpy as np
+
+    from processors.shared_turn_models import _SharedSileroModel
+
+    model = _SharedSileroModel()
+    window = (np.random.default_rng(0).standard_normal((1, 256)) * 0.1).astype(np.float32)
+    start = time.process_time()
+    for _ in range(2000):
+        model(window, 8000)
+    return round((time.process_time() - start) * 1000, 1)
 
 
 def _tree(pid: int) -> list[int]:
@@ -299,6 +320,7 @@ async def main(levels: list[int], worker_counts: list[int], steady_secs: float =
                 settings = bench_settings(db, tmp / "cache", elevenlabs_api_key="el-bench", elevenlabs_base_url=rest.base_url)
                 await render_opener(settings, OPENER, VOICE_TYPE)  # the dialer renders it when it dials
                 for workers in worker_counts:
+                    report.setdefault("calibration_ms", {})[f"workers_{workers}_before"] = _calibration_ms()
                     proc, port = await _start_server(workers, env)
                     pids = _tree(proc.pid)
                     url = f"ws://127.0.0.1:{port}/telnyx/media"
@@ -324,6 +346,7 @@ async def main(levels: list[int], worker_counts: list[int], steady_secs: float =
                         )
                         run["calls_per_core"] = round(run["calls"] / (os.cpu_count() or 1), 1)
                     report["runs"][f"workers_{workers}"] = runs
+                    report["calibration_ms"][f"workers_{workers}_after"] = _calibration_ms()
                     for run in steady:
                         single_steady = steady[0]["first_audio_p95_ms"]
                         run["p95_over_single_call_ms"] = (

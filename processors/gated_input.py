@@ -20,6 +20,13 @@ pushed: the audio that passes, the pre-roll released just before ``VADUserStarte
 `SpeechGatedWebsocketTransport` is `FastAPIWebsocketTransport` with that input; `pipelines.
 call_pipeline.build_call_pipeline` leaves out its own VAD and gate when the transport's input
 says it detects speech (`detects_speech`).
+
+Its output (`CallWebsocketOutput`) does not broadcast ``BotSpeakingFrame``. Pipecat's output
+transport sends one both ways every 0.2 s while the bot talks, and the upstream copy crosses every
+processor of the call (about 14 hops, five times a second, half of a call), but in Pipecat 1.14
+only the worker's idle timeout (off in our calls) and the wake-phrase turn strategy (not used)
+read it. ``BotStartedSpeakingFrame`` and ``BotStoppedSpeakingFrame``, which the call guard, the
+turn strategies and the recorder follow, are broadcast as before.
 """
 
 from __future__ import annotations
@@ -27,6 +34,7 @@ from __future__ import annotations
 from pipecat.audio.vad.vad_analyzer import VADAnalyzer
 from pipecat.audio.vad.vad_controller import VADController
 from pipecat.frames.frames import (
+    BotSpeakingFrame,
     CancelFrame,
     EndFrame,
     Frame,
@@ -39,6 +47,7 @@ from pipecat.frames.frames import (
 from pipecat.processors.frame_processor import FrameDirection, FrameProcessorSetup
 from pipecat.transports.websocket.fastapi import (
     FastAPIWebsocketInputTransport,
+    FastAPIWebsocketOutputTransport,
     FastAPIWebsocketParams,
     FastAPIWebsocketTransport,
 )
@@ -123,8 +132,17 @@ class SpeechGatedWebsocketInput(FastAPIWebsocketInputTransport):
         await self.broadcast_frame(frame_cls, **kwargs)
 
 
+class CallWebsocketOutput(FastAPIWebsocketOutputTransport):
+    """`FastAPIWebsocketOutputTransport` without the periodic ``BotSpeakingFrame`` (module docstring)."""
+
+    async def broadcast_frame(self, frame_cls: type[Frame], **kwargs) -> None:
+        if frame_cls is BotSpeakingFrame:
+            return
+        await super().broadcast_frame(frame_cls, **kwargs)
+
+
 class SpeechGatedWebsocketTransport(FastAPIWebsocketTransport):
-    """`FastAPIWebsocketTransport` whose input is a `SpeechGatedWebsocketInput`."""
+    """`FastAPIWebsocketTransport` with a `SpeechGatedWebsocketInput` and a `CallWebsocketOutput`."""
 
     def __init__(self, *, websocket, params: FastAPIWebsocketParams, vad_analyzer: VADAnalyzer,
                  window: SpeechWindow | None = None, **kwargs) -> None:
@@ -133,6 +151,10 @@ class SpeechGatedWebsocketTransport(FastAPIWebsocketTransport):
             self, self._client, self._params, vad_analyzer=vad_analyzer, window=window or SpeechWindow(),
             name=self._input_name,
         )
+        self._output = CallWebsocketOutput(self, self._client, self._params, name=self._output_name)
 
     def input(self) -> SpeechGatedWebsocketInput:
         return self._input
+
+    def output(self) -> CallWebsocketOutput:
+        return self._output

@@ -174,3 +174,24 @@ def test_the_builder_adds_no_vad_or_gate_behind_a_transport_that_detects_speech(
     assert "VADProcessor" not in names and "SpeechWindowGate" not in names
     with pytest.raises(ValueError, match="own VAD"):
         build_call_pipeline(transport=transport, vad=build_vad_processor(), **parts)
+
+
+async def test_the_call_output_does_not_broadcast_the_periodic_bot_speaking_frame() -> None:
+    from pipecat.frames.frames import BotSpeakingFrame, BotStartedSpeakingFrame
+
+    class _Socket:
+        headers: dict = {}
+
+    output = build_call_transport(_Socket(), _params()).output()
+    pushed: list[tuple[str, FrameDirection]] = []
+
+    async def record(frame, direction=FrameDirection.DOWNSTREAM):
+        pushed.append((type(frame).__name__, direction))
+
+    output.push_frame = record
+    await output.broadcast_frame(BotSpeakingFrame)
+    await output.broadcast_frame(BotStartedSpeakingFrame)
+    assert pushed == [
+        ("BotStartedSpeakingFrame", FrameDirection.DOWNSTREAM),
+        ("BotStartedSpeakingFrame", FrameDirection.UPSTREAM),
+    ]
