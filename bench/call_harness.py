@@ -56,6 +56,13 @@ def prospect_clip(text: str, voice: str = "es") -> bytes:
     return prospect_speech(text, CACHE, voice)
 
 
+def p95(ascending: list[float]) -> float | None:
+    """The 95th percentile (nearest rank) of values sorted ascending; None when there are none."""
+    if not ascending:
+        return None
+    return ascending[min(len(ascending) - 1, max(0, round(0.95 * len(ascending)) - 1))]
+
+
 async def seed_calls(database_url: str, n: int) -> list[tuple[str, str]]:
     """Create `n` answered call logs; returns (call_control_id, client_state) per call."""
     await upgrade_async(database_url)

@@ -62,7 +62,7 @@ import asyncpg  # noqa: E402
 import httpx  # noqa: E402
 from loguru import logger  # noqa: E402
 
-from bench.call_harness import OPENER, VOICE_TYPE, bench_settings, prospect_clip, seed_calls  # noqa: E402
+from bench.call_harness import OPENER, VOICE_TYPE, bench_settings, p95, prospect_clip, seed_calls  # noqa: E402
 from bot.assets import render_opener  # noqa: E402
 from bot.media_auth import media_stream_token  # noqa: E402
 from bot.settings import Settings  # noqa: E402
@@ -192,8 +192,29 @@ async def _one_call(
     return out
 
 
-def _p95(latencies: list[float]) -> float | None:
-    return latencies[min(len(latencies) - 1, max(0, round(0.95 * len(latencies)) - 1))] if latencies else None
+def _own_cpu_secs() -> float:
+    """CPU seconds this process (the callees and the twins) has used so far."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _latency_summary(latencies: list[float]) -> dict:
+    """p50 and p95 (ms) of first-audio latencies sorted ascending."""
+    high = p95(latencies)
+    return {
+        "first_audio_p50_ms": round(statistics.median(latencies), 1) if latencies else None,
+        "first_audio_p95_ms": round(high, 1) if high is not None else None,
+    }
+
+
+def _against_single_call(levels: list[dict]) -> None:
+    """Adds each level's p95 over the first level's (one call) and its calls per core."""
+    single = levels[0]["first_audio_p95_ms"] if levels else None
+    for level in levels:
+        level["p95_over_single_call_ms"] = (
+            round(level["first_audio_p95_ms"] - single, 1) if level["first_audio_p95_ms"] and single else None
+        )
+        level["calls_per_core"] = round(level["calls"] / (os.cpu_count() or 1), 1)
 
 
 async def _run_level(url: str, pids: list[int], calls: list[tuple[str, str]], n: int, settings: Settings) -> dict:
@@ -210,20 +231,18 @@ async def _run_level(url: str, pids: list[int], calls: list[tuple[str, str]], n:
 
     sampler = asyncio.create_task(sample_rss())
     rng = random.Random(n)
-    own0 = resource.getrusage(resource.RUSAGE_SELF)
+    own0 = _own_cpu_secs()
     try:
         results = await asyncio.gather(*[_one_call(url, calls.pop(), clip, rng.uniform(0, 1.0), settings) for _ in range(n)])
     finally:
         sampler.cancel()
     wall = time.monotonic() - t0
     cpu = _cpu_secs(pids) - cpu0
-    own1 = resource.getrusage(resource.RUSAGE_SELF)
+    client_cpu = _own_cpu_secs() - own0
     # Per process: with several workers, how evenly the kernel spread the calls (the busiest
     # worker's event loop sets the latency).
     per_pid = sorted((round(_cpu_secs([pid]) - c0, 2) for pid, c0 in per_pid0.items()), reverse=True)
-    client_cpu = (own1.ru_utime - own0.ru_utime) + (own1.ru_stime - own0.ru_stime)
     latencies = sorted(v * 1000 for r in results for _, v in r)
-    p95 = _p95(latencies)
     return {
         "calls": n,
         "answered_turns": len(latencies),
@@ -237,8 +256,7 @@ async def _run_level(url: str, pids: list[int], calls: list[tuple[str, str]], n:
         "rss_idle_mb": round(rss_idle, 1),
         "rss_peak_mb": round(peak["rss"], 1),
         "memory_per_call_mb": round((peak["rss"] - rss_idle) / n, 2),
-        "first_audio_p50_ms": round(statistics.median(latencies), 1) if latencies else None,
-        "first_audio_p95_ms": round(p95, 1) if p95 is not None else None,
+        **_latency_summary(latencies),
     }
 
 
@@ -270,16 +288,14 @@ async def _run_steady(
 
     lines = [asyncio.create_task(line(rng.uniform(0, ramp))) for _ in range(n)]
     await asyncio.sleep(max(0.0, measure_from - time.monotonic()))
-    cpu0, own0, rss0 = _cpu_secs(pids), resource.getrusage(resource.RUSAGE_SELF), _rss_mb(pids)
+    cpu0, own0, rss0 = _cpu_secs(pids), _own_cpu_secs(), _rss_mb(pids)
     peak = rss0
     while time.monotonic() < measure_to:
         await asyncio.sleep(0.25)
         peak = max(peak, _rss_mb(pids))
-    cpu, own1 = _cpu_secs(pids) - cpu0, resource.getrusage(resource.RUSAGE_SELF)
-    client_cpu = (own1.ru_utime - own0.ru_utime) + (own1.ru_stime - own0.ru_stime)
+    cpu, client_cpu = _cpu_secs(pids) - cpu0, _own_cpu_secs() - own0
     await asyncio.gather(*lines)
     latencies = sorted(samples)
-    p95 = _p95(latencies)
     return {
         "calls": n,
         "calls_placed": placed,
@@ -290,8 +306,7 @@ async def _run_steady(
         "load_generator_cpu_secs": round(client_cpu, 2),
         "machine_busy_fraction": round((cpu + client_cpu) / window / (os.cpu_count() or 1), 3),
         "rss_peak_mb": round(peak, 1),
-        "first_audio_p50_ms": round(statistics.median(latencies), 1) if latencies else None,
-        "first_audio_p95_ms": round(p95, 1) if p95 is not None else None,
+        **_latency_summary(latencies),
     }
 
 
@@ -339,21 +354,10 @@ async def main(levels: list[int], worker_counts: list[int], steady_secs: float =
                     finally:
                         proc.terminate()
                         proc.wait(timeout=20)
-                    single = runs[0]["first_audio_p95_ms"]
-                    for run in runs:
-                        run["p95_over_single_call_ms"] = (
-                            round(run["first_audio_p95_ms"] - single, 1) if run["first_audio_p95_ms"] and single else None
-                        )
-                        run["calls_per_core"] = round(run["calls"] / (os.cpu_count() or 1), 1)
+                    _against_single_call(runs)
                     report["runs"][f"workers_{workers}"] = runs
                     report["calibration_ms"][f"workers_{workers}_after"] = _calibration_ms()
-                    for run in steady:
-                        single_steady = steady[0]["first_audio_p95_ms"]
-                        run["p95_over_single_call_ms"] = (
-                            round(run["first_audio_p95_ms"] - single_steady, 1)
-                            if run["first_audio_p95_ms"] and single_steady else None
-                        )
-                        run["calls_per_core"] = round(run["calls"] / (os.cpu_count() or 1), 1)
+                    _against_single_call(steady)
                     if steady:
                         report.setdefault("steady", {})[f"workers_{workers}"] = steady
             finally:

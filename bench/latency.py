@@ -42,6 +42,7 @@ from bench.call_harness import (  # noqa: E402
     VOICE_TYPE,
     StockCallApp,
     bench_settings,
+    p95,
     prospect_clip,
     seed_calls,
     serve_app,
@@ -70,11 +71,10 @@ def percentiles(values: list[float]) -> dict:
     ms = sorted(v * 1000 for v in values)
     if not ms:
         return {"n": 0}
-    p95 = ms[min(len(ms) - 1, max(0, round(0.95 * len(ms)) - 1))]
     return {
         "n": len(ms),
         "p50": round(statistics.median(ms), 1),
-        "p95": round(p95, 1),
+        "p95": round(p95(ms), 1),
         "max": round(ms[-1], 1),
         "samples": [round(v, 1) for v in ms],
     }

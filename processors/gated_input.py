@@ -72,10 +72,6 @@ class SpeechGatedWebsocketInput(FastAPIWebsocketInputTransport):
         self._vad.add_event_handler("on_push_frame", self._on_vad_push_frame)
         self._vad.add_event_handler("on_broadcast_frame", self._on_vad_broadcast_frame)
 
-    @property
-    def vad_analyzer(self) -> VADAnalyzer:
-        return self._vad._vad_analyzer
-
     async def setup(self, setup: FrameProcessorSetup) -> None:
         await super().setup(setup)
         await self._vad.setup(setup)

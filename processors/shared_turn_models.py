@@ -29,6 +29,7 @@ the per-call state per call. `warm_up()` opens both ahead of the first call.
 
 from __future__ import annotations
 
+import math
 from collections import deque
 from functools import lru_cache
 from importlib import resources
@@ -40,13 +41,12 @@ from pipecat.audio.turn.smart_turn.local_smart_turn_v3 import LocalSmartTurnAnal
 from pipecat.audio.utils import calculate_audio_volume, exp_smoothing
 from pipecat.audio.vad.silero import SileroOnnxModel, SileroVADAnalyzer
 from pipecat.audio.vad.vad_analyzer import VADAnalyzer, VADParams, VADState
+from pipecat.audio.volume import VOLUME_WINDOW_SECS
 
 #: A 32 ms window whose peak stays below this (int16; about -54 dBFS) is not scored by Silero.
 QUIET_PEAK = 64
 #: Quiet windows whose loudness is replayed into the smoothed volume when the quiet ends.
 VOLUME_CATCH_UP_WINDOWS = 32
-#: Pipecat's loudness window (`pipecat.audio.volume.VOLUME_WINDOW_SECS`).
-VOLUME_WINDOW_SECS = 0.4
 
 
 @lru_cache(maxsize=1)
@@ -99,8 +99,6 @@ class SharedSileroVADAnalyzer(SileroVADAnalyzer):
         self._history_bytes = 0
         #: Quiet windows since the last measured one.
         self._deferred = 0
-        #: Bytes of audio received in all (the loudness reads 0 until 400 ms have arrived).
-        self._received_bytes = 0
 
     async def analyze_audio(self, buffer: bytes) -> VADState:
         """Pipecat's analysis, run inline on the event loop instead of in a thread per call."""
@@ -119,9 +117,9 @@ class SharedSileroVADAnalyzer(SileroVADAnalyzer):
 
     def _get_smoothed_volume(self, audio: bytes) -> float:
         """Pipecat's smoothed loudness, measured lazily over quiet windows (module docstring)."""
-        window_bytes = int(VOLUME_WINDOW_SECS * self.sample_rate + 0.999999) * 2
+        # As `AudioVolumeTracker` sizes its window.
+        window_bytes = math.ceil(VOLUME_WINDOW_SECS * self.sample_rate) * 2
         self._volume_tracker.update(audio, self.sample_rate)
-        self._received_bytes += len(audio)
         self._history.append(bytes(audio))
         self._history_bytes += len(audio)
         keep = window_bytes + (VOLUME_CATCH_UP_WINDOWS + 1) * len(audio)
@@ -142,12 +140,13 @@ class SharedSileroVADAnalyzer(SileroVADAnalyzer):
         replay = min(self._deferred, VOLUME_CATCH_UP_WINDOWS)
         audio = b"".join(self._history)
         volume = self._prev_volume
-        # Window k back from the current one ends `k * window_len` bytes before the end.
+        # Window k back from the current one ends `k * window_len` bytes before the end. The history
+        # keeps 400 ms more than the replay needs, so it only falls short of a full loudness window
+        # at the start of the call, where Pipecat's tracker reads 0 too.
         for back in range(replay, 0, -1):
             end = len(audio) - back * window_len
-            received = self._received_bytes - back * window_len
-            if received < window_bytes or end < window_bytes:
-                loudness = 0.0  # Pipecat's tracker reads 0 until it holds 400 ms of audio
+            if end < window_bytes:
+                loudness = 0.0
             else:
                 loudness = calculate_audio_volume(audio[end - window_bytes : end], self.sample_rate)
             volume = exp_smoothing(loudness, volume, self._smoothing_factor)
