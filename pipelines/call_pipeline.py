@@ -31,7 +31,7 @@ from collections.abc import Sequence
 from pipecat.audio.turn.smart_turn.base_smart_turn import SmartTurnParams
 from pipecat.audio.vad.vad_analyzer import VADParams
 from pipecat.pipeline.pipeline import Pipeline
-from pipecat.frames.frames import Frame, InputAudioRawFrame
+from pipecat.frames.frames import Frame, InputAudioRawFrame, UserSpeakingFrame
 from pipecat.processors.audio.vad_processor import VADProcessor
 from pipecat.processors.filters.function_filter import FunctionFilter
 from pipecat.processors.frame_processor import FrameProcessor
@@ -65,14 +65,17 @@ def build_vad_processor(*, stop_secs: float = VAD_STOP_SECS, sample_rate: int | 
 
 
 async def _not_input_audio(frame: Frame) -> bool:
-    return not isinstance(frame, InputAudioRawFrame)
+    return not isinstance(frame, (InputAudioRawFrame, UserSpeakingFrame))
 
 
 def build_input_audio_stop() -> FunctionFilter:
-    """Drops the prospect's audio after the user aggregator, its last consumer.
+    """Drops the prospect's audio and the VAD's ``UserSpeakingFrame`` after the user aggregator.
 
-    Every 20 ms packet would otherwise hop through the LLM, the TTS and everything behind them
-    (about half the per-call CPU of the frame plumbing) for nobody to read it.
+    The aggregator is the last consumer of both (its turn strategies read ``UserSpeakingFrame``;
+    in Pipecat 1.14 otherwise only the worker's idle timeout, off in our calls, and the wake-phrase
+    strategy do). Every audio frame, and the VAD's tick every 0.2 s of speech, would otherwise hop
+    through the LLM, the TTS and everything behind them for nobody to read it. Only the downstream
+    copies are dropped.
     """
     return FunctionFilter(_not_input_audio, filter_system_frames=True, name="InputAudioStop")
 

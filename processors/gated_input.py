@@ -15,7 +15,18 @@ frame and in the same order, what ``transport.input() -> VADProcessor -> SpeechW
 pushed: the audio that passes, the pre-roll released just before ``VADUserStartedSpeakingFrame``,
 ``VADUserStoppedSpeakingFrame``, ``UserSpeakingFrame`` every 0.2 s of speech, and the
 ``SpeechControlParamsFrame`` that tells the turn strategies the VAD's parameters after the
-``StartFrame``.
+``StartFrame``, with one difference: the audio that passes goes on in frames of up to
+``audio_batch_secs`` (0.1 s, five packets) instead of one frame per 20 ms packet.
+
+Batching cuts the frames the audio's consumers handle fivefold: every passed packet used to hop
+through the STT, the intent router, the filler injector, the bypass entry and the user aggregator
+(six queue hand-offs and task wake-ups, plus an observer event each), most of a call's frame
+traffic. It never delays anything that acts on the audio: the pending audio is pushed before any
+other frame leaves the transport, so it is complete downstream by the time the VAD start, the
+``UserSpeakingFrame`` (every 0.2 s of speech) or the VAD stop behind it arrives: a segmented STT
+transcribes, and smart-turn decides, on the same audio as before. After the VAD stop the batches
+start on the stop, so smart-turn's silence fallback, counted in audio, ends on the same packet.
+Only a streaming STT sees 0.1 s chunks instead of 20 ms ones (what streaming vendors ask for).
 
 `SpeechGatedWebsocketTransport` is `FastAPIWebsocketTransport` with that input; `pipelines.
 call_pipeline.build_call_pipeline` leaves out its own VAD and gate when the transport's input
@@ -26,7 +37,10 @@ transport sends one both ways every 0.2 s while the bot talks, and the upstream 
 processor of the call (about 14 hops, five times a second, half of a call), but in Pipecat 1.14
 only the worker's idle timeout (off in our calls) and the wake-phrase turn strategy (not used)
 read it. ``BotStartedSpeakingFrame`` and ``BotStoppedSpeakingFrame``, which the call guard, the
-turn strategies and the recorder follow, are broadcast as before.
+turn strategies and the recorder follow, are broadcast as before. Nor does it push the audio it
+has written on downstream: behind the output transport there is only the assistant aggregator,
+which has no use for audio, and the pipeline's sink (two hops and an observer event per 40 ms of
+the bot's speech). The recorder reads the bot's clips where they enter the pipeline, not here.
 """
 
 from __future__ import annotations
@@ -39,6 +53,7 @@ from pipecat.frames.frames import (
     EndFrame,
     Frame,
     InputAudioRawFrame,
+    OutputAudioRawFrame,
     StartFrame,
     UserSpeakingFrame,
     VADUserStartedSpeakingFrame,
@@ -54,6 +69,9 @@ from pipecat.transports.websocket.fastapi import (
 
 from processors.speech_gate import SpeechWindow
 
+#: The longest frame the passed audio is merged into (see the module docstring).
+AUDIO_BATCH_SECS = 0.1
+
 
 class SpeechGatedWebsocketInput(FastAPIWebsocketInputTransport):
     """`FastAPIWebsocketInputTransport` that runs the VAD and the speech window on arrival."""
@@ -62,9 +80,15 @@ class SpeechGatedWebsocketInput(FastAPIWebsocketInputTransport):
     detects_speech = True
 
     def __init__(self, transport, client, params: FastAPIWebsocketParams, *, vad_analyzer: VADAnalyzer,
-                 window: SpeechWindow, **kwargs) -> None:
+                 window: SpeechWindow, audio_batch_secs: float = AUDIO_BATCH_SECS, **kwargs) -> None:
         super().__init__(transport, client, params, **kwargs)
+        if audio_batch_secs < 0:
+            raise ValueError("audio_batch_secs must not be negative")
         self.window = window
+        self._batch_secs = audio_batch_secs
+        #: Passed packets not pushed yet, and their audio length in seconds.
+        self._pending: list[InputAudioRawFrame] = []
+        self._pending_secs = 0.0
         self._vad = VADController(vad_analyzer)
         self._vad.add_event_handler("on_speech_started", self._on_speech_started)
         self._vad.add_event_handler("on_speech_stopped", self._on_speech_stopped)
@@ -90,6 +114,7 @@ class SpeechGatedWebsocketInput(FastAPIWebsocketInputTransport):
     async def cancel(self, frame: CancelFrame) -> None:
         await self._vad.stop()
         self.window.clear()
+        self._pending, self._pending_secs = [], 0.0
         await super().cancel(frame)
 
     async def cleanup(self) -> None:
@@ -106,12 +131,35 @@ class SpeechGatedWebsocketInput(FastAPIWebsocketInputTransport):
                 return
         # As VADProcessor did: the packet first, then any event it caused.
         if self.window.offer(frame):
-            await self.push_frame(frame)
+            await self._pass_audio(frame)
         await self._vad.process_frame(frame)
+
+    async def push_frame(self, frame: Frame, direction: FrameDirection = FrameDirection.DOWNSTREAM) -> None:
+        """Any frame going downstream first takes the pending audio with it, in order."""
+        if self._pending and direction == FrameDirection.DOWNSTREAM:
+            await self._push_pending()
+        await super().push_frame(frame, direction)
+
+    async def _pass_audio(self, frame: InputAudioRawFrame) -> None:
+        self._pending.append(frame)
+        self._pending_secs += len(frame.audio) / (2 * max(1, frame.num_channels) * max(1, frame.sample_rate))
+        if self._pending_secs >= self._batch_secs - 1e-9:
+            await self._push_pending()
+
+    async def _push_pending(self) -> None:
+        """The pending packets downstream as one frame."""
+        frames, self._pending, self._pending_secs = self._pending, [], 0.0
+        batch = frames[0]
+        if len(frames) > 1:
+            batch = InputAudioRawFrame(
+                audio=b"".join(f.audio for f in frames), sample_rate=batch.sample_rate, num_channels=batch.num_channels
+            )
+            batch.transport_source = frames[0].transport_source
+        await super().push_frame(batch)
 
     async def _on_speech_started(self, controller: VADController) -> None:
         for held in self.window.speech_started():
-            await self.push_frame(held)
+            await self._pass_audio(held)
         await self.broadcast_frame(VADUserStartedSpeakingFrame, start_secs=controller._vad_analyzer.params.start_secs)
 
     async def _on_speech_stopped(self, controller: VADController) -> None:
@@ -135,6 +183,11 @@ class CallWebsocketOutput(FastAPIWebsocketOutputTransport):
         if frame_cls is BotSpeakingFrame:
             return
         await super().broadcast_frame(frame_cls, **kwargs)
+
+    async def push_frame(self, frame: Frame, direction: FrameDirection = FrameDirection.DOWNSTREAM) -> None:
+        if isinstance(frame, OutputAudioRawFrame) and direction == FrameDirection.DOWNSTREAM:
+            return  # written to the socket; nothing behind the transport reads it (module docstring)
+        await super().push_frame(frame, direction)
 
 
 class SpeechGatedWebsocketTransport(FastAPIWebsocketTransport):

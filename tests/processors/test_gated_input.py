@@ -3,7 +3,8 @@
 Both variants get the same Telnyx media messages over a real loopback WebSocket (a prospect clip
 between silences): stock ``FastAPIWebsocketTransport -> VADProcessor -> SpeechWindowGate`` and
 ``SpeechGatedWebsocketTransport``. The frames that come out (audio, VAD events) must be the same,
-in the same order.
+in the same order, except that the gated transport merges the passed packets into frames of up to
+0.1 s: the same audio bytes between the same events.
 """
 
 from __future__ import annotations
@@ -135,10 +136,14 @@ async def _run(variant: str) -> list[Frame]:
 
 
 def _shape(frames: list[Frame]) -> list[tuple]:
+    """Events in order, with the audio between two events joined into one entry."""
     out: list[tuple] = []
     for frame in frames:
         if isinstance(frame, InputAudioRawFrame):
-            out.append(("audio", bytes(frame.audio)))
+            if out and out[-1][0] == "audio":
+                out[-1] = ("audio", out[-1][1] + bytes(frame.audio))
+            else:
+                out.append(("audio", bytes(frame.audio)))
         elif isinstance(frame, (VADUserStartedSpeakingFrame, VADUserStoppedSpeakingFrame, StartFrame,
                                 SpeechControlParamsFrame)):
             out.append((type(frame).__name__,))
@@ -146,16 +151,23 @@ def _shape(frames: list[Frame]) -> list[tuple]:
 
 
 async def test_gated_transport_pushes_the_same_frames_as_vad_and_gate_processors() -> None:
-    stock = _shape(await _run("stock"))
-    gated = _shape(await _run("gated"))
+    stock_frames, gated_frames = await _run("stock"), await _run("gated")
+    stock, gated = _shape(stock_frames), _shape(gated_frames)
     names = [s[0] for s in gated]
     starts = names.count("VADUserStartedSpeakingFrame")
     assert starts >= 2 and names.count("VADUserStoppedSpeakingFrame") == starts
     assert names[0] == "StartFrame" and names[1] == "SpeechControlParamsFrame"
-    # Quiet audio was held: fewer packets came out than went in, and the pre-roll was released.
-    packets_in = len(_messages()) - 1
-    assert 0 < names.count("audio") < packets_in
+    # Quiet audio was held: less audio came out than went in, and the pre-roll was released.
+    audio_in = (len(_messages()) - 1) * PACKET
+    audio_out = sum(len(s[1]) for s in gated if s[0] == "audio")
+    assert 0 < audio_out < audio_in
     assert gated == stock
+    # One frame per packet from the processors; at most 0.1 s (5 packets) per frame, about a
+    # fifth as many frames, from the gated transport.
+    stock_sizes = [len(f.audio) for f in stock_frames if isinstance(f, InputAudioRawFrame)]
+    gated_sizes = [len(f.audio) for f in gated_frames if isinstance(f, InputAudioRawFrame)]
+    assert set(stock_sizes) == {PACKET}
+    assert max(gated_sizes) == 5 * PACKET and len(gated_sizes) < len(stock_sizes) / 3
 
 
 def test_the_builder_adds_no_vad_or_gate_behind_a_transport_that_detects_speech() -> None:
@@ -195,3 +207,47 @@ async def test_the_call_output_does_not_broadcast_the_periodic_bot_speaking_fram
         ("BotStartedSpeakingFrame", FrameDirection.DOWNSTREAM),
         ("BotStartedSpeakingFrame", FrameDirection.UPSTREAM),
     ]
+
+
+async def test_the_call_output_keeps_written_audio_to_itself() -> None:
+    from pipecat.frames.frames import TTSAudioRawFrame, TTSStoppedFrame
+    from pipecat.processors.frame_processor import FrameProcessor as Base
+
+    class _Socket:
+        headers: dict = {}
+
+    output = build_call_transport(_Socket(), _params()).output()
+    pushed: list[str] = []
+
+    async def record(self, frame, direction=FrameDirection.DOWNSTREAM):
+        pushed.append(f"{type(frame).__name__} {direction.name}")
+
+    original = Base.push_frame
+    Base.push_frame = record  # the base class's push: what actually leaves the output transport
+    try:
+        await output.push_frame(TTSAudioRawFrame(b"\0" * 320, 8000, 1))
+        await output.push_frame(TTSAudioRawFrame(b"\0" * 320, 8000, 1), FrameDirection.UPSTREAM)
+        await output.push_frame(TTSStoppedFrame())
+    finally:
+        Base.push_frame = original
+    assert pushed == ["TTSAudioRawFrame UPSTREAM", "TTSStoppedFrame DOWNSTREAM"]
+
+
+async def test_the_audio_stop_drops_the_prospects_audio_and_speech_ticks_downstream_only() -> None:
+    from pipecat.frames.frames import TranscriptionFrame, UserSpeakingFrame
+    from pipecat.tests.utils import run_test
+
+    from pipelines.call_pipeline import build_input_audio_stop
+
+    audio = InputAudioRawFrame(b"\0" * PACKET, 8000, 1)
+    await run_test(
+        build_input_audio_stop(),
+        frames_to_send=[audio, UserSpeakingFrame(), VADUserStoppedSpeakingFrame(), TranscriptionFrame("hola", "u", "t")],
+        expected_down_frames=[VADUserStoppedSpeakingFrame, TranscriptionFrame],
+    )
+    await run_test(
+        build_input_audio_stop(),
+        frames_to_send=[UserSpeakingFrame()],
+        frames_to_send_direction=FrameDirection.UPSTREAM,
+        expected_up_frames=[UserSpeakingFrame],
+    )
