@@ -14,7 +14,7 @@ calls. It
    hit when the dialer pre-rendered it);
 3. builds the services (`bot.services`), the processors and the pipeline
    (`pipelines.call_pipeline.build_call_pipeline`), queues the opener so it plays the moment the
-   pipeline is up, and runs it with `PipelineWorker`/`WorkerRunner`;
+   pipeline is up, and runs it with `PipelineWorker` (`pipelines.call_worker`)/`WorkerRunner`;
 4. wires the side effects: intents and LLM tools (transfer, callback, end, do-not-call), Telnyx
    hang-up when the bot ends the call, and at the end `bot.outcomes.record_bot_result` with the
    transcript, per-reply latency, outcome, sentiment, notes and next steps.
@@ -75,6 +75,7 @@ from pipelines.call_pipeline import (
     build_call_transport,
     build_turn_strategies,
 )
+from pipelines.call_worker import build_call_worker
 from processors.call_guards import CallGuard, GuardClips
 from processors.filler_injector import FillerInjector
 from processors.fillers import HumanFillerEngine
@@ -488,7 +489,7 @@ class _CallRun:
             output_processors=[humanizer],
             assistant_aggregator=assistant_aggregator,
         )
-        worker = PipelineWorker(
+        worker = build_call_worker(
             pipeline,
             params=PipelineParams(
                 audio_in_sample_rate=PHONE_SAMPLE_RATE, audio_out_sample_rate=PHONE_SAMPLE_RATE, enable_metrics=True

@@ -40,6 +40,10 @@ CLIP_TEXT_KEY = "text"
 class ConversationRecorder(BaseObserver):
     """Collects transcript turns while the call runs; `turns` is the C7 transcript."""
 
+    #: `pipelines.call_worker` calls it at each push instead of through a queue and a task: it only
+    #: does bookkeeping (the live transcript's write runs in a task of its own).
+    observe_inline = True
+
     def __init__(self, *, media_start: float, **kwargs) -> None:
         # One notification per frame (its first push), not one per processor it crosses.
         super().__init__(observe_every_push=False, **kwargs)

@@ -14,6 +14,11 @@ turns, LLM responses, TTS audio, and the transport's bot-speaking reports coming
 
 Each ending calls ``on_end(reason, error)`` so `bot/` can record it, then pushes `EndWorkerFrame`
 behind the goodbye audio, so the goodbye is heard before the transport closes.
+
+The watchdog does not poll. After each look at the state it works out when the next guard could
+fall due (the silence prompt, the dead-air limit, the maximum length, a requested end settling)
+and sleeps until then or until a frame changes the state, whichever is first. A call costs it a
+few wake-ups per turn instead of 20 a second.
 """
 
 from __future__ import annotations
@@ -51,7 +56,7 @@ from pipecat.processors.frame_processor import FrameDirection, FrameProcessor
 from processors.audio_clip import AudioClip
 from processors.transfer_processor import CLIP_CONTEXT_PREFIX, clip_frames
 
-#: How often the watchdog looks at the clock.
+#: How often the watchdog looks while it lets the prospect finish at the maximum length.
 TICK_SECS = 0.05
 #: At the maximum length, how long to let the prospect finish a sentence.
 MAX_LENGTH_GRACE_SECS = 4.0
@@ -125,6 +130,9 @@ class CallGuard(FrameProcessor):
         self._max_call_secs = max_call_secs
         self._dead_air_secs = dead_air_secs
         self._watchdog: asyncio.Task | None = None
+        #: Set when a frame changed the state, or when the next deadline is reached.
+        self._wake = asyncio.Event()
+        self._timer: asyncio.TimerHandle | None = None
         self._started_at = 0.0
         self._quiet_since = 0.0
         self._user_speaking = False
@@ -155,6 +163,7 @@ class CallGuard(FrameProcessor):
     async def process_frame(self, frame: Frame, direction: FrameDirection) -> None:
         await super().process_frame(frame, direction)
         now = time.monotonic()
+        state = self._state()
         if isinstance(frame, CallFailureFrame):
             await self._finish("failure", frame.error, interrupt=True)
             return
@@ -162,6 +171,7 @@ class CallGuard(FrameProcessor):
             # Ended once the bot has finished what it is saying (the watchdog checks).
             if self._end_request is None and not self._ending:
                 self._end_request = (frame.reason, frame.clip, now)
+                self._wake.set()
             return
         if isinstance(frame, StartFrame):
             self._started_at = self._quiet_since = now
@@ -170,6 +180,9 @@ class CallGuard(FrameProcessor):
             if self._watchdog:
                 await self.cancel_task(self._watchdog)
                 self._watchdog = None
+            if self._timer is not None:
+                self._timer.cancel()
+                self._timer = None
         elif isinstance(frame, (UserStartedSpeakingFrame, VADUserStartedSpeakingFrame)):
             if direction == FrameDirection.DOWNSTREAM:
                 self._user_speaking = True
@@ -204,46 +217,68 @@ class CallGuard(FrameProcessor):
                 # The goodbye is being said: the prospect talking over it must not cut it off.
                 return
             self._llm_active = self._tts_owed = self._tts_started = False
+        if self._state() != state:
+            self._wake.set()
         await self.push_frame(frame, direction)
 
     # --- watchdog -------------------------------------------------------------------------------
     def _answer_owed(self) -> bool:
         return self._llm_active or self._tts_owed
 
+    def _state(self) -> tuple:
+        """What the watchdog's decisions depend on (a change wakes it)."""
+        return (self._user_speaking, self._bot_speaking, self._llm_active, self._tts_owed, self._quiet_since,
+                self._prompted)
+
     async def _watch(self) -> None:
+        loop = asyncio.get_running_loop()
         while not self._ending:
-            await asyncio.sleep(TICK_SECS)
-            now = time.monotonic()
-            if self._end_request is not None:
-                reason, clip, requested_at = self._end_request
-                settled = not self._bot_speaking and not self._answer_owed() and now - self._quiet_since >= END_SETTLE_SECS
-                if settled or now - requested_at >= END_REQUEST_TIMEOUT_SECS:
-                    await self._finish(reason, None, interrupt=False, clip=clip, default_clip=False)
-                    return
-                continue
-            if now - self._started_at >= self._max_call_secs:
-                deadline = now + MAX_LENGTH_GRACE_SECS
-                while self._user_speaking and time.monotonic() < deadline:
-                    await asyncio.sleep(TICK_SECS)
-                await self._finish("max_duration", None, interrupt=False)
+            self._wake.clear()
+            due = await self._check(time.monotonic())
+            if due is None:
                 return
-            if self._bot_speaking or self._user_speaking:
-                continue
-            quiet = now - self._quiet_since
-            if self._answer_owed():
-                if quiet >= self._dead_air_secs:
-                    await self._finish("failure", "no answer audio (dead air)", interrupt=True)
-                    return
-                continue
-            if quiet >= self._silence_secs:
-                if not self._prompted and self._clips.silence_prompt is not None:
-                    self._prompted = True
-                    self._quiet_since = now
-                    for frame in clip_frames(self._clips.silence_prompt, "silence_prompt"):
-                        await self.push_frame(frame)
-                else:
-                    await self._finish("silence", None, interrupt=False)
-                    return
+            if self._timer is not None:
+                self._timer.cancel()
+            self._timer = loop.call_later(max(0.001, due), self._wake.set)
+            await self._wake.wait()
+
+    async def _check(self, now: float) -> float | None:
+        """Act on whatever guard is due; returns the seconds until the next one could be (None:
+        the call is ending)."""
+        max_length_in = self._started_at + self._max_call_secs - now
+        if self._end_request is not None:
+            reason, clip, requested_at = self._end_request
+            timeout_in = requested_at + END_REQUEST_TIMEOUT_SECS - now
+            settle_in = self._quiet_since + END_SETTLE_SECS - now
+            busy = self._bot_speaking or self._answer_owed()
+            if (not busy and settle_in <= 0) or timeout_in <= 0:
+                await self._finish(reason, None, interrupt=False, clip=clip, default_clip=False)
+                return None
+            return timeout_in if busy else min(timeout_in, settle_in)
+        if max_length_in <= 0:
+            deadline = now + MAX_LENGTH_GRACE_SECS
+            while self._user_speaking and time.monotonic() < deadline:
+                await asyncio.sleep(TICK_SECS)
+            await self._finish("max_duration", None, interrupt=False)
+            return None
+        if self._bot_speaking or self._user_speaking:
+            return max_length_in
+        quiet = now - self._quiet_since
+        if self._answer_owed():
+            if quiet >= self._dead_air_secs:
+                await self._finish("failure", "no answer audio (dead air)", interrupt=True)
+                return None
+            return min(max_length_in, self._dead_air_secs - quiet)
+        if quiet >= self._silence_secs:
+            if not self._prompted and self._clips.silence_prompt is not None:
+                self._prompted = True
+                self._quiet_since = now
+                for frame in clip_frames(self._clips.silence_prompt, "silence_prompt"):
+                    await self.push_frame(frame)
+                return min(max_length_in, self._silence_secs)
+            await self._finish("silence", None, interrupt=False)
+            return None
+        return min(max_length_in, self._silence_secs - quiet)
 
     async def _finish(
         self,

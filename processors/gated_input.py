@@ -121,6 +121,11 @@ class SpeechGatedWebsocketInput(FastAPIWebsocketInputTransport):
         await super().cleanup()
         await self._vad.cleanup()
 
+    def _create_audio_task(self) -> None:
+        """No audio queue and task: `push_audio_frame` handles each packet where it arrives.
+
+        Pipecat's task would wait on a queue nothing fills, waking every 0.5 s to say so."""
+
     async def push_audio_frame(self, frame: InputAudioRawFrame) -> None:
         """Score the packet, then pass it on or hold it (instead of the base class's audio queue)."""
         if not self._params.audio_in_enabled or self._paused:

@@ -88,3 +88,21 @@ async def test_end_call_waits_until_the_bot_has_finished_speaking():
     )
     assert _spoken(down) == []
     assert speaking.ending is None
+
+
+async def test_the_watchdog_sleeps_until_a_guard_is_due_instead_of_polling():
+    guard = CallGuard(clips=CLIPS, silence_secs=0.6, dead_air_secs=5)
+    checks: list[float] = []
+    check = guard._check
+
+    async def counted(now: float):
+        checks.append(now)
+        return await check(now)
+
+    guard._check = counted
+    down, _ = await run_test(guard, frames_to_send=[SleepFrame(sleep=0.9)], send_end_frame=True)
+    # One look at the start, one when the prompt is due (0.6 s later), one as the prompt's audio
+    # goes by; a 20 Hz poll would have looked 18 times.
+    assert _spoken(down) == ["¿Hola? ¿Sigues ahí?"]
+    assert 2 <= len(checks) <= 4
+    assert 0.55 <= checks[1] - checks[0] < 0.65
