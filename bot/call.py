@@ -492,7 +492,8 @@ class _CallRun:
         worker = build_call_worker(
             pipeline,
             params=PipelineParams(
-                audio_in_sample_rate=PHONE_SAMPLE_RATE, audio_out_sample_rate=PHONE_SAMPLE_RATE, enable_metrics=True
+                audio_in_sample_rate=PHONE_SAMPLE_RATE, audio_out_sample_rate=PHONE_SAMPLE_RATE,
+                enable_metrics=settings.service_metrics,
             ),
             observers=[self.recorder],
             idle_timeout_secs=None,

@@ -219,6 +219,10 @@ class Settings(BaseSettings):
     call_max_secs: float = 300.0
     #: An owed answer silent this long counts as a failure (apology + goodbye).
     call_dead_air_secs: float = 1.5
+    #: Pipecat's per-service metrics (STT/LLM/TTS time to first byte, processing time), logged at
+    #: debug level. Off by default: the call log keeps its own per-reply latency, and each metrics
+    #: frame crosses every processor behind its service for nobody to read it.
+    service_metrics: bool = False
 
     # --- Intents and fillers (intents/fillers, part of the pipeline issue) --------------------
     #: When the turn-end filler starts: "vad_stop" (at VAD's end of speech, before the transcript;

@@ -16,7 +16,8 @@ pushed: the audio that passes, the pre-roll released just before ``VADUserStarte
 ``VADUserStoppedSpeakingFrame``, ``UserSpeakingFrame`` every 0.2 s of speech, and the
 ``SpeechControlParamsFrame`` that tells the turn strategies the VAD's parameters after the
 ``StartFrame``, with one difference: the audio that passes goes on in frames of up to
-``audio_batch_secs`` (0.1 s, five packets) instead of one frame per 20 ms packet.
+``audio_batch_secs`` (0.1 s, five packets) instead of one frame per 20 ms packet, and the pre-roll,
+released at once when speech starts, as one frame.
 
 Batching cuts the frames the audio's consumers handle fivefold: every passed packet used to hop
 through the STT, the intent router, the filler injector, the bypass entry and the user aggregator
@@ -56,6 +57,7 @@ from pipecat.frames.frames import (
     OutputAudioRawFrame,
     StartFrame,
     UserSpeakingFrame,
+    UserStoppedSpeakingFrame,
     VADUserStartedSpeakingFrame,
     VADUserStoppedSpeakingFrame,
 )
@@ -137,7 +139,14 @@ class SpeechGatedWebsocketInput(FastAPIWebsocketInputTransport):
         # As VADProcessor did: the packet first, then any event it caused.
         if self.window.offer(frame):
             await self._pass_audio(frame)
+        elif self._pending:
+            await self._push_pending()  # the window closed: the last batch goes on now
         await self._vad.process_frame(frame)
+
+    async def process_frame(self, frame: Frame, direction: FrameDirection) -> None:
+        await super().process_frame(frame, direction)
+        if isinstance(frame, UserStoppedSpeakingFrame) and direction == FrameDirection.UPSTREAM:
+            self.window.turn_ended()  # the user aggregator ended the turn: no more tail needed
 
     async def push_frame(self, frame: Frame, direction: FrameDirection = FrameDirection.DOWNSTREAM) -> None:
         """Any frame going downstream first takes the pending audio with it, in order."""
@@ -163,8 +172,11 @@ class SpeechGatedWebsocketInput(FastAPIWebsocketInputTransport):
         await super().push_frame(batch)
 
     async def _on_speech_started(self, controller: VADController) -> None:
-        for held in self.window.speech_started():
-            await self._pass_audio(held)
+        # The held pre-roll is released at once, so it goes on as one frame.
+        held = self.window.speech_started()
+        if held:
+            self._pending.extend(held)
+            await self._push_pending()
         await self.broadcast_frame(VADUserStartedSpeakingFrame, start_secs=controller._vad_analyzer.params.start_secs)
 
     async def _on_speech_stopped(self, controller: VADController) -> None:

@@ -13,7 +13,9 @@ So `SpeechWindow` keeps the last ``preroll_secs`` of quiet audio in a ring and r
 order, when the VAD reports the start of speech (just before the ``VADUserStartedSpeakingFrame``:
 the VAD pushes a packet before the event it caused, so the order downstream is exactly what it was
 without the gate); it passes everything while the prospect speaks and for ``tail_secs`` of audio
-after the VAD stop, then holds again. Durations are counted in audio, not wall time.
+after the VAD stop, then holds again. Durations are counted in audio, not wall time. The tail ends
+early when the user aggregator ends the turn (its ``UserStoppedSpeakingFrame`` coming back
+upstream): smart-turn has decided, and nothing behind the gate reads the silence after it.
 
 Two places use it:
 
@@ -31,6 +33,7 @@ from pipecat.frames.frames import (
     EndFrame,
     Frame,
     InputAudioRawFrame,
+    UserStoppedSpeakingFrame,
     VADUserStartedSpeakingFrame,
     VADUserStoppedSpeakingFrame,
 )
@@ -96,6 +99,11 @@ class SpeechWindow:
         self._speaking = False
         self._tail_left = self._tail_secs
 
+    def turn_ended(self) -> None:
+        """The user aggregator ended the prospect's turn: the tail, if still running, ends now."""
+        if not self._speaking:
+            self._tail_left = 0.0
+
     def clear(self) -> None:
         """Forget the held pre-roll (end of the call)."""
         self._ring.clear()
@@ -137,4 +145,6 @@ class SpeechWindowGate(FrameProcessor):
                 self.window.speech_stopped()
             elif isinstance(frame, (EndFrame, CancelFrame)):
                 self.window.clear()
+        elif isinstance(frame, UserStoppedSpeakingFrame):
+            self.window.turn_ended()
         await self.push_frame(frame, direction)

@@ -162,12 +162,19 @@ async def test_gated_transport_pushes_the_same_frames_as_vad_and_gate_processors
     audio_out = sum(len(s[1]) for s in gated if s[0] == "audio")
     assert 0 < audio_out < audio_in
     assert gated == stock
-    # One frame per packet from the processors; at most 0.1 s (5 packets) per frame, about a
-    # fifth as many frames, from the gated transport.
+    # One frame per packet from the processors. From the gated transport: the pre-roll (released
+    # at once just before each VAD start) as one frame, the rest at most 0.1 s (5 packets) a frame.
     stock_sizes = [len(f.audio) for f in stock_frames if isinstance(f, InputAudioRawFrame)]
-    gated_sizes = [len(f.audio) for f in gated_frames if isinstance(f, InputAudioRawFrame)]
     assert set(stock_sizes) == {PACKET}
-    assert max(gated_sizes) == 5 * PACKET and len(gated_sizes) < len(stock_sizes) / 3
+    gated_sizes, prerolls = [], []
+    for i, frame in enumerate(gated_frames):
+        if isinstance(frame, InputAudioRawFrame):
+            before_start = i + 1 < len(gated_frames) and isinstance(gated_frames[i + 1], VADUserStartedSpeakingFrame)
+            (prerolls if before_start else gated_sizes).append(len(frame.audio))
+    # (A start inside the previous tail has no pre-roll: what goes before it is the last batch.)
+    assert len(prerolls) == starts and max(prerolls) == 50 * PACKET  # 1 s of pre-roll in one frame
+    assert max(gated_sizes) == 5 * PACKET
+    assert len(gated_sizes) + len(prerolls) < len(stock_sizes) / 4
 
 
 def test_the_builder_adds_no_vad_or_gate_behind_a_transport_that_detects_speech() -> None:

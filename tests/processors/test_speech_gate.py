@@ -59,3 +59,29 @@ async def test_speech_again_inside_the_tail_keeps_the_gate_open() -> None:
 def test_negative_windows_are_refused() -> None:
     with pytest.raises(ValueError):
         SpeechWindowGate(preroll_secs=-1)
+
+
+def test_the_end_of_the_turn_cuts_the_tail_short_but_not_new_speech() -> None:
+    from processors.speech_gate import SpeechWindow
+
+    window = SpeechWindow(preroll_secs=1.0, tail_secs=1.5)
+    window.speech_started()
+    window.speech_stopped()
+    assert window.offer(packet(1)) and window.open  # the tail runs
+    window.turn_ended()  # the user aggregator ended the turn
+    assert not window.open and not window.offer(packet(2))
+    window.speech_started()
+    window.turn_ended()  # a late end of the previous turn does not close a window on new speech
+    assert window.open and window.offer(packet(3))
+
+
+async def test_the_gate_processor_ends_the_tail_on_the_aggregators_turn_stop() -> None:
+    from pipecat.frames.frames import UserStoppedSpeakingFrame
+    from pipecat.processors.frame_processor import FrameDirection
+
+    gate = SpeechWindowGate(preroll_secs=1.0, tail_secs=1.5)
+    gate.window.speech_started()
+    gate.window.speech_stopped()
+    await run_test(gate, frames_to_send=[UserStoppedSpeakingFrame()], frames_to_send_direction=FrameDirection.UPSTREAM,
+                   expected_up_frames=[UserStoppedSpeakingFrame])
+    assert not gate.open
