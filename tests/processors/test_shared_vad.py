@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
+import numpy as np
 from pipecat.audio.vad.silero import SileroVADAnalyzer
 from pipecat.audio.vad.vad_analyzer import VADParams, VADState
 
@@ -94,3 +96,63 @@ async def test_deferred_loudness_of_quiet_windows_gives_pipecats_smoothed_volume
     assert ours.windows_skipped >= 80  # the hiss never reached the model or the loudness meter
     assert compared > 50
     assert worst < 1e-3, worst
+
+
+class _Recording(SharedSileroVADAnalyzer):
+    """Records the confidence of every window the model scored."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.confidences: list[float] = []
+
+    def _maybe_reset_model(self, confidence: float) -> None:
+        self.confidences.append(confidence)
+        super()._maybe_reset_model(confidence)
+
+
+def _streams() -> list[list[bytes]]:
+    """Three calls' lines: the same clips, offset so that they speak over each other."""
+    base = packets()
+    hiss = [bytes((i * 37 + j) % 7 for j in range(PACKET)) for i in range(len(base))]  # 3 LSB noise: quiet
+    return [base, [b"\0" * PACKET] * 7 + base[:-7], hiss[:13] + base[:-13]]
+
+
+async def test_windows_of_several_calls_scored_in_one_run_get_the_confidences_they_get_alone() -> None:
+    from processors.shared_turn_models import silero_batcher
+
+    params = VADParams(stop_secs=0.2)
+    alone = []
+    for stream in _streams():
+        analyzer = _Recording(sample_rate=8000, params=params)
+        analyzer.set_sample_rate(8000)
+        alone.append(([await analyzer.analyze_audio(p) for p in stream], analyzer.confidences))
+
+    batcher = silero_batcher()
+    runs0, windows0 = batcher.runs, batcher.windows
+    together = [_Recording(sample_rate=8000, params=params) for _ in range(3)]
+    for analyzer in together:
+        analyzer.set_sample_rate(8000)
+    seqs: list[list[VADState]] = [[], [], []]
+    for packet_set in zip(*_streams()):
+        # The three calls' packets arrive in the same loop turn, as under load.
+        results = await asyncio.gather(*(a.analyze_audio(p) for a, p in zip(together, packet_set)))
+        for seq, state in zip(seqs, results):
+            seq.append(state)
+
+    runs, windows = batcher.runs - runs0, batcher.windows - windows0
+    assert windows == sum(len(c) for _, c in alone)
+    assert runs < 0.6 * windows  # most windows shared a run
+    for (alone_states, alone_conf), analyzer, seq in zip(alone, together, seqs):
+        assert seq == alone_states
+        assert len(analyzer.confidences) == len(alone_conf)
+        assert max(abs(a - b) for a, b in zip(analyzer.confidences, alone_conf)) < 1e-4
+
+
+async def test_a_lone_speaker_is_scored_at_once() -> None:
+    from processors.shared_turn_models import SileroBatcher, _SharedSileroModel
+
+    batcher = SileroBatcher(max_wait_secs=5.0)
+    window = np.zeros(256, dtype=np.float32)
+    window[::8] = 0.3
+    future = batcher.score(_SharedSileroModel(), window, 8000)
+    assert future.done() and batcher.runs == 1  # no wait for anybody else
