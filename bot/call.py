@@ -419,6 +419,10 @@ class _CallRun:
                 serializer=serializer,
                 # One short silence at the end instead of Pipecat's 2 s.
                 audio_out_end_silence_secs=0,
+                # 80 ms media messages (Telnyx takes 20 ms to 30 s) instead of Pipecat's 40 ms: half
+                # the messages, serialisations, sends and pacing wake-ups per second of the bot's
+                # speech. Paced in real time either way; a barge-in's `clear` drops what Telnyx holds.
+                audio_out_10ms_chunks=8,
             ),
             stop_secs=settings.vad_stop_secs,
             fallback_secs=settings.turn_fallback_secs,

@@ -201,6 +201,8 @@ class SimulatedCallee:
         self._closed = asyncio.Event()
         self._send_lock = asyncio.Lock()
         self._speech_drained_at = 0.0
+        #: Set by the pacer when a turn's last packet is out (and when the stream closes).
+        self._drained = asyncio.Event()
         #: The turn's transcript message, sent by the pacer right after the turn's last packet.
         self._pending_transcript: str | None = None
         self._transcript_sent_at: float | None = None
@@ -299,6 +301,7 @@ class SimulatedCallee:
                 )
                 if speaking and not self._outgoing:
                     self._speech_drained_at = time.monotonic()
+                    self._drained.set()
                     if self._pending_transcript is not None:
                         # At once, from the pacer: a poll in `_speak` would send it up to 5 ms late.
                         transcript, self._pending_transcript = self._pending_transcript, None
@@ -358,6 +361,7 @@ class SimulatedCallee:
     def _mark_closed(self, by: str) -> None:
         if not self._closed.is_set():
             self._closed.set()
+            self._drained.set()
             self.recording.closed_at = time.monotonic()
             self.recording.closed_by = by
 
@@ -453,10 +457,16 @@ class SimulatedCallee:
             self._pending_transcript = json.dumps(
                 {"event": TRANSCRIPT_EVENT, "stream_id": self.stream_id, "text": turn.text}
             )
+        if not self._closed.is_set():
+            self._drained.clear()
         self._outgoing.extend(padded)
         speech_start = time.monotonic()
+        # The pacer sets `_drained` right after the last packet: no 5 ms polling loop per callee,
+        # which cost the load generator of `bench/concurrency.py` 200 wake-ups a second per call.
         while (self._chunk < start_chunk + packets or not self._speech_drained_at) and not self._closed.is_set():
-            await asyncio.sleep(0.005)
+            await self._drained.wait()
+            if not self._closed.is_set() and (self._chunk < start_chunk + packets or not self._speech_drained_at):
+                self._drained.clear()
         speech_end = self._speech_drained_at or time.monotonic()
         self._pending_transcript = None
         self.recording.turns.append(

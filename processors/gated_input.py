@@ -40,7 +40,7 @@ only the worker's idle timeout (off in our calls) and the wake-phrase turn strat
 read it. ``BotStartedSpeakingFrame`` and ``BotStoppedSpeakingFrame``, which the call guard, the
 turn strategies and the recorder follow, are broadcast as before. Nor does it push the audio it
 has written on downstream: behind the output transport there is only the assistant aggregator,
-which has no use for audio, and the pipeline's sink (two hops and an observer event per 40 ms of
+which has no use for audio, and the pipeline's sink (two hops and an observer event per packet of
 the bot's speech). The recorder reads the bot's clips where they enter the pipeline, not here.
 """
 
@@ -69,7 +69,7 @@ from pipecat.transports.websocket.fastapi import (
     FastAPIWebsocketTransport,
 )
 
-from processors.speech_gate import SpeechWindow
+from processors.speech_gate import SpeechWindow, frame_secs
 
 #: The longest frame the passed audio is merged into (see the module docstring).
 AUDIO_BATCH_SECS = 0.1
@@ -156,7 +156,7 @@ class SpeechGatedWebsocketInput(FastAPIWebsocketInputTransport):
 
     async def _pass_audio(self, frame: InputAudioRawFrame) -> None:
         self._pending.append(frame)
-        self._pending_secs += len(frame.audio) / (2 * max(1, frame.num_channels) * max(1, frame.sample_rate))
+        self._pending_secs += frame_secs(frame)
         if self._pending_secs >= self._batch_secs - 1e-9:
             await self._push_pending()
 

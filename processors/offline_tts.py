@@ -15,7 +15,7 @@ from pipecat.frames.frames import ErrorFrame, Frame, TTSAudioRawFrame
 from pipecat.services.settings import TTSSettings
 from pipecat.services.tts_service import TTSService
 
-#: 40 ms of 16-bit audio at 8 kHz: the transport's own packet size, so nothing is re-chunked.
+#: 40 ms of 16-bit audio at 8 kHz: half the call transport's 80 ms packet, so nothing is split.
 CHUNK_MS = 40
 
 

@@ -45,7 +45,8 @@ DEFAULT_PREROLL_SECS = 1.0
 DEFAULT_TAIL_SECS = 1.5
 
 
-def _secs(frame: InputAudioRawFrame) -> float:
+def frame_secs(frame: InputAudioRawFrame) -> float:
+    """Seconds of audio in `frame`."""
     return len(frame.audio) / (2 * max(1, frame.num_channels) * max(1, frame.sample_rate))
 
 
@@ -72,7 +73,7 @@ class SpeechWindow:
 
     def offer(self, frame: InputAudioRawFrame) -> bool:
         """True if `frame` goes on now; otherwise it is kept as pre-roll (or dropped from it later)."""
-        secs = _secs(frame)
+        secs = frame_secs(frame)
         if self._speaking:
             self.passed += 1
             return True
