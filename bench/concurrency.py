@@ -43,6 +43,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import os
 import random
@@ -334,6 +335,12 @@ async def main(levels: list[int], worker_counts: list[int], steady_secs: float =
                 }
                 settings = bench_settings(db, tmp / "cache", elevenlabs_api_key="el-bench", elevenlabs_base_url=rest.base_url)
                 await render_opener(settings, OPENER, VOICE_TYPE)  # the dialer renders it when it dials
+                # As the server does after its warm-up (bot.call.warm_up): the load generator's
+                # hundreds of thousands of objects from start-up (Pipecat, the twins, numpy) leave the collector's
+                # view. Otherwise each full collection here stalled every callee for 100-300 ms
+                # (measured), stamping late audio on calls the server had answered on time.
+                gc.collect()
+                gc.freeze()
                 for workers in worker_counts:
                     report.setdefault("calibration_ms", {})[f"workers_{workers}_before"] = _calibration_ms()
                     proc, port = await _start_server(workers, env)
