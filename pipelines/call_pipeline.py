@@ -17,6 +17,15 @@ The call's own transport (`processors.gated_input.SpeechGatedWebsocketTransport`
 enters a queue; with it, the builder adds no VAD or gate processor. Any other transport gets them
 as processors (`build_vad_processor`, `build_speech_gate`), with the same frames coming out.
 
+Our own processors (intent router, filler injector, bypass, transfer processor, call guard, speech
+humanizer, the audio stop) run in Pipecat's direct mode: a frame pushed to one is handled right
+away in the pushing task, instead of through the processor's input queue and task (and, for a
+data frame, a second queue and task). None of them waits on anything in ``process_frame`` (their
+timers and callbacks run in tasks of their own), so nothing is held up, and a filler decided at
+the end of the prospect's turn crosses the seven of them to the transport without a task switch.
+Under load every switch is a turn of the event loop behind every other call's work, and the
+critical path had about eighteen of them. Pipecat's services and aggregators keep their queues.
+
 Every part is passed in, so a service is swapped by passing another one (any Pipecat STT, LLM or
 TTS service) and a processor is added with ``extra_processors`` (they see every final transcript,
 before the intent router) or ``output_processors`` (they see everything the bot is about to say,
@@ -77,7 +86,7 @@ def build_input_audio_stop() -> FunctionFilter:
     through the LLM, the TTS and everything behind them for nobody to read it. Only the downstream
     copies are dropped.
     """
-    return FunctionFilter(_not_input_audio, filter_system_frames=True, name="InputAudioStop")
+    return FunctionFilter(_not_input_audio, filter_system_frames=True, name="InputAudioStop", enable_direct_mode=True)
 
 
 def _gate_tail_secs(fallback_secs: float) -> float:

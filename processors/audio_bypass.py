@@ -30,6 +30,11 @@ DEFAULT_BYPASS_CONTEXTS: tuple[str, ...] = ("reply-", "filler-")
 class BypassExit(FrameProcessor):
     """Pushes on, in order, what the entry handed over (and everything it receives normally)."""
 
+    def __init__(self, **kwargs) -> None:
+        # Direct mode (no queues or tasks of its own; see pipelines.call_pipeline): it never waits.
+        kwargs.setdefault("enable_direct_mode", True)
+        super().__init__(**kwargs)
+
     async def process_frame(self, frame: Frame, direction: FrameDirection) -> None:
         await super().process_frame(frame, direction)
         await self.push_frame(frame, direction)
@@ -39,6 +44,8 @@ class BypassEntry(FrameProcessor):
     """Diverts pre-rendered speech to its `BypassExit`."""
 
     def __init__(self, *, exit: BypassExit, contexts: Sequence[str] = DEFAULT_BYPASS_CONTEXTS, **kwargs) -> None:
+        # Direct mode (no queues or tasks of its own; see pipelines.call_pipeline): it never waits.
+        kwargs.setdefault("enable_direct_mode", True)
         super().__init__(**kwargs)
         self._exit = exit
         self._contexts = tuple(contexts)

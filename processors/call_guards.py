@@ -123,6 +123,8 @@ class CallGuard(FrameProcessor):
         dead_air_secs: float = 1.5,
         **kwargs,
     ) -> None:
+        # Direct mode (no queues or tasks of its own; see pipelines.call_pipeline): it never waits.
+        kwargs.setdefault("enable_direct_mode", True)
         super().__init__(**kwargs)
         self._clips = clips
         self._on_end = on_end

@@ -103,6 +103,8 @@ class FillerInjector(FrameProcessor):
         min_cut_remaining_ms: int = 80,
         **kwargs: Any,
     ) -> None:
+        # Direct mode (no queues or tasks of its own; see pipelines.call_pipeline): it never waits.
+        kwargs.setdefault("enable_direct_mode", True)
         super().__init__(**kwargs)
         if trigger not in ("vad_stop", "turn_end"):
             raise ValueError(f"trigger must be 'vad_stop' or 'turn_end', not {trigger!r}")

@@ -96,6 +96,8 @@ class IntentRouter(FrameProcessor):
         classifier: Callable[[str, Mapping[str, Any] | None], str | None] = classify_intent,
         **kwargs: Any,
     ) -> None:
+        # Direct mode (no queues or tasks of its own; see pipelines.call_pipeline): it never waits.
+        kwargs.setdefault("enable_direct_mode", True)
         super().__init__(**kwargs)
         self._replies = replies
         self._objections = dict(objections) if isinstance(objections, Mapping) and objections else None

@@ -80,6 +80,8 @@ class SpeechHumanizer(FrameProcessor):
         protected_prefixes: tuple[str, ...] = PROTECTED_CONTEXT_PREFIXES,
         **kwargs: Any,
     ) -> None:
+        # Direct mode (no queues or tasks of its own; see pipelines.call_pipeline): it never waits.
+        kwargs.setdefault("enable_direct_mode", True)
         super().__init__(**kwargs)
         self._engine = engine
         self._micro_pauses = micro_pauses

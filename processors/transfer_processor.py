@@ -88,6 +88,8 @@ class TransferProcessor(FrameProcessor):
         on_transfer: Callable[[str], Awaitable[bool]],
         **kwargs,
     ) -> None:
+        # Direct mode (no queues or tasks of its own; see pipelines.call_pipeline): it never waits.
+        kwargs.setdefault("enable_direct_mode", True)
         super().__init__(**kwargs)
         self._announcement = announcement
         self._failure_clip = failure_clip
