@@ -148,13 +148,14 @@ def _rss_mb(pids: list[int]) -> float:
     return total / 1024
 
 
-async def _start_server(workers: int, env: dict[str, str]) -> tuple[subprocess.Popen, int]:
+async def _start_server(workers: int, env: dict[str, str], cwd: Path = ROOT) -> tuple[subprocess.Popen, int]:
+    """The product server from checkout `cwd` (its own code: `python -m uvicorn` imports from cwd)."""
     port = _free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "api.app:create_app", "--factory", "--host", "127.0.0.1", "--port", str(port),
          "--workers", str(workers), "--ws", "websockets-sansio", "--ws-per-message-deflate", "false",
          "--log-level", "warning"],
-        cwd=ROOT, env={**os.environ, **env}, stdout=subprocess.DEVNULL,
+        cwd=cwd, env={**os.environ, **env}, stdout=subprocess.DEVNULL,
         # BENCH_SERVER_LOG=<file> keeps the server's log (for a failing run).
         stderr=open(os.environ["BENCH_SERVER_LOG"], "ab") if os.environ.get("BENCH_SERVER_LOG") else subprocess.DEVNULL,
     )
