@@ -22,24 +22,18 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import gc
 import json
-import os
 import random
 import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import asyncpg  # noqa: E402
-
-from bench.call_harness import OPENER, VOICE_TYPE, bench_settings, p95, prospect_clip, seed_calls  # noqa: E402
+from bench.call_harness import p95, prospect_clip, seed_calls  # noqa: E402
 from bench.concurrency import (  # noqa: E402
-    ADMIN_URL,
     ANSWER,
     CALL_SECS,
     QUESTION,
@@ -47,8 +41,10 @@ from bench.concurrency import (  # noqa: E402
     _one_call,
     _start_server,
     _tree,
+    create_database,
+    drop_database,
+    prepare_load,
 )
-from bot.assets import render_opener  # noqa: E402
 from tests.twins.elevenlabs_http import ElevenLabsTwin as ElevenLabsRestTwin  # noqa: E402
 from tests.twins.elevenlabs_ws import ElevenLabsTwin  # noqa: E402
 from tests.twins.openai_api import ChatReply, OpenAITwin  # noqa: E402
@@ -103,11 +99,7 @@ async def main(baseline: str, n: int, secs: float, rounds: int) -> dict:
     rev = subprocess.run(["git", "rev-parse", baseline], cwd=ROOT, check=True, capture_output=True, text=True).stdout.strip()
     worktree = Path(tempfile.mkdtemp(prefix="coldcall-ab-")) / "baseline"
     subprocess.run(["git", "worktree", "add", "--detach", str(worktree), rev], cwd=ROOT, check=True, capture_output=True)
-    name = f"coldcall_ab_{uuid.uuid4().hex[:8]}"
-    conn = await asyncpg.connect(ADMIN_URL)
-    await conn.execute(f'CREATE DATABASE "{name}"')
-    await conn.close()
-    db = ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://", 1) + "/" + name
+    name, db = await create_database("coldcall_ab")
     tmp = Path(tempfile.mkdtemp(prefix="coldcall-ab-cache-"))
     report: dict = {"baseline": rev, "calls_per_server": n, "window_secs": secs, "rounds": []}
     try:
@@ -116,16 +108,7 @@ async def main(baseline: str, n: int, secs: float, rounds: int) -> dict:
                 ElevenLabsTwin(first_byte_latency=0.2) as eleven:
             rest = ElevenLabsRestTwin().start()
             try:
-                env = {
-                    "DATABASE_URL": db, "CACHE_DIR": str(tmp / "cache"), "TELEPHONY": "twin", "DIALER_ENABLED": "false",
-                    "OPENAI_API_KEY": "sk-bench", "OPENAI_BASE_URL": openai_twin.base_url, "STT_PROVIDER": "simulated",
-                    "ELEVENLABS_API_KEY": "el-bench", "ELEVENLABS_WS_URL": eleven.ws_url,
-                    "ELEVENLABS_BASE_URL": rest.base_url, "LOG_LEVEL": "WARNING", "LOGURU_LEVEL": "WARNING",
-                }
-                settings = bench_settings(db, tmp / "cache", elevenlabs_api_key="el-bench", elevenlabs_base_url=rest.base_url)
-                await render_opener(settings, OPENER, VOICE_TYPE)
-                gc.collect()
-                gc.freeze()  # as bench/concurrency.py: no full collections of start-up objects here
+                env, settings = await prepare_load(db, tmp / "cache", openai_twin.base_url, eleven.ws_url, rest.base_url)
                 order = {"baseline": worktree, "this": ROOT}
                 for i in range(rounds):
                     checkouts = order if i % 2 == 0 else dict(reversed(order.items()))
@@ -134,9 +117,7 @@ async def main(baseline: str, n: int, secs: float, rounds: int) -> dict:
             finally:
                 rest.stop()
     finally:
-        conn = await asyncpg.connect(ADMIN_URL)
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await conn.close()
+        await drop_database(name)
         subprocess.run(["git", "worktree", "remove", "--force", str(worktree)], cwd=ROOT, capture_output=True)
     ratios = [r["this"]["cpu_cores_per_call"] / r["baseline"]["cpu_cores_per_call"] for r in report["rounds"]]
     report["cpu_per_call_ratio_this_over_baseline"] = round(sum(ratios) / len(ratios), 3)

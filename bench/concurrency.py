@@ -312,13 +312,43 @@ async def _run_steady(
     }
 
 
-async def main(levels: list[int], worker_counts: list[int], steady_secs: float = 0.0) -> dict:
-    name = f"coldcall_bench_{uuid.uuid4().hex[:8]}"
+async def create_database(prefix: str) -> tuple[str, str]:
+    """A fresh PostgreSQL database for one benchmark run: (name, SQLAlchemy URL)."""
+    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
     conn = await asyncpg.connect(ADMIN_URL)
     await conn.execute(f'CREATE DATABASE "{name}"')
     await conn.close()
-    base = ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://", 1)
-    db = f"{base}/{name}"
+    return name, ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://", 1) + "/" + name
+
+
+async def drop_database(name: str) -> None:
+    conn = await asyncpg.connect(ADMIN_URL)
+    await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    await conn.close()
+
+
+async def prepare_load(db: str, cache: Path, openai_url: str, eleven_ws_url: str, eleven_rest_url: str):
+    """The server's environment (PostgreSQL, the twins, simulated STT, no dialer) and the load
+    generator's settings, with the opener pre-rendered as the dialer does when it dials."""
+    env = {
+        "DATABASE_URL": db, "CACHE_DIR": str(cache), "TELEPHONY": "twin", "DIALER_ENABLED": "false",
+        "OPENAI_API_KEY": "sk-bench", "OPENAI_BASE_URL": openai_url, "STT_PROVIDER": "simulated",
+        "ELEVENLABS_API_KEY": "el-bench", "ELEVENLABS_WS_URL": eleven_ws_url,
+        "ELEVENLABS_BASE_URL": eleven_rest_url, "LOG_LEVEL": "WARNING", "LOGURU_LEVEL": "WARNING",
+    }
+    settings = bench_settings(db, cache, elevenlabs_api_key="el-bench", elevenlabs_base_url=eleven_rest_url)
+    await render_opener(settings, OPENER, VOICE_TYPE)
+    # As the server does after its warm-up (bot.call.warm_up): the load generator's hundreds of
+    # thousands of objects from start-up (Pipecat, the twins, numpy) leave the collector's view.
+    # Otherwise each full collection here stalled every callee for 100-300 ms (measured),
+    # stamping late audio on calls the server had answered on time.
+    gc.collect()
+    gc.freeze()
+    return env, settings
+
+
+async def main(levels: list[int], worker_counts: list[int], steady_secs: float = 0.0) -> dict:
+    name, db = await create_database("coldcall_bench")
     tmp = Path(tempfile.mkdtemp(prefix="coldcall-conc-"))
     report: dict = {"machine": {"cpus": os.cpu_count()}, "levels": levels, "runs": {}}
     try:
@@ -328,20 +358,7 @@ async def main(levels: list[int], worker_counts: list[int], steady_secs: float =
                 ElevenLabsTwin(first_byte_latency=0.2) as eleven:
             rest = ElevenLabsRestTwin().start()
             try:
-                env = {
-                    "DATABASE_URL": db, "CACHE_DIR": str(tmp / "cache"), "TELEPHONY": "twin", "DIALER_ENABLED": "false",
-                    "OPENAI_API_KEY": "sk-bench", "OPENAI_BASE_URL": openai_twin.base_url, "STT_PROVIDER": "simulated",
-                    "ELEVENLABS_API_KEY": "el-bench", "ELEVENLABS_WS_URL": eleven.ws_url,
-                    "ELEVENLABS_BASE_URL": rest.base_url, "LOG_LEVEL": "WARNING", "LOGURU_LEVEL": "WARNING",
-                }
-                settings = bench_settings(db, tmp / "cache", elevenlabs_api_key="el-bench", elevenlabs_base_url=rest.base_url)
-                await render_opener(settings, OPENER, VOICE_TYPE)  # the dialer renders it when it dials
-                # As the server does after its warm-up (bot.call.warm_up): the load generator's
-                # hundreds of thousands of objects from start-up (Pipecat, the twins, numpy) leave the collector's
-                # view. Otherwise each full collection here stalled every callee for 100-300 ms
-                # (measured), stamping late audio on calls the server had answered on time.
-                gc.collect()
-                gc.freeze()
+                env, settings = await prepare_load(db, tmp / "cache", openai_twin.base_url, eleven.ws_url, rest.base_url)
                 for workers in worker_counts:
                     report.setdefault("calibration_ms", {})[f"workers_{workers}_before"] = _calibration_ms()
                     proc, port = await _start_server(workers, env)
@@ -371,9 +388,7 @@ async def main(levels: list[int], worker_counts: list[int], steady_secs: float =
             finally:
                 rest.stop()
     finally:
-        conn = await asyncpg.connect(ADMIN_URL)
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await conn.close()
+        await drop_database(name)
     report["target"] = "p95 first audio within 50 ms of the single-call figure at >= 20 calls per core"
     return report
 
