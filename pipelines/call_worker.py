@@ -10,8 +10,8 @@ ConversationRecorder`) that only reads pushes, and reads each one in a few micro
 
 `CallWorkerObserver` keeps Pipecat's behaviour for any other observer and changes two things:
 
-* a ``FrameProcessed`` event goes only to observers whose class overrides ``on_process_frame``
-  (none is built when no observer does);
+* a ``FrameProcessed`` event is queued only to observers whose class overrides
+  ``on_process_frame``;
 * an observer that declares ``observe_inline = True`` gets its pushes called directly, in the
   pushing processor's task, instead of through a queue and a task of its own. Only an observer that
   never waits on anything slow may declare it; its timestamps are then taken at the push itself.
