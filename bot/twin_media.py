@@ -447,10 +447,8 @@ class SimulatedCallee:
         """Queue a turn's audio for the pacer and send its text once the last packet is out."""
         # Align the start to a packet boundary so the end time is exact.
         padded = audio + b"\x00" * ((-len(audio)) % PACKET_BYTES_PCM)
-        packets = len(padded) // PACKET_BYTES_PCM
         for raw in turn.raw_before:
             await self._send(ws, raw)
-        start_chunk = self._chunk
         self._speech_drained_at = 0.0
         self._transcript_sent_at = None
         if turn.send_transcript:
@@ -461,12 +459,10 @@ class SimulatedCallee:
             self._drained.clear()
         self._outgoing.extend(padded)
         speech_start = time.monotonic()
-        # The pacer sets `_drained` right after the last packet: no 5 ms polling loop per callee,
-        # which cost the load generator of `bench/concurrency.py` 200 wake-ups a second per call.
-        while (self._chunk < start_chunk + packets or not self._speech_drained_at) and not self._closed.is_set():
-            await self._drained.wait()
-            if not self._closed.is_set() and (self._chunk < start_chunk + packets or not self._speech_drained_at):
-                self._drained.clear()
+        # The pacer sets `_drained` right after this turn's last packet (the queue was empty before
+        # it), or the stream closed: no 5 ms polling loop per callee, which cost the load generator
+        # of `bench/concurrency.py` 200 wake-ups a second per call.
+        await self._drained.wait()
         speech_end = self._speech_drained_at or time.monotonic()
         self._pending_transcript = None
         self.recording.turns.append(

@@ -221,7 +221,8 @@ class SharedSileroVADAnalyzer(SileroVADAnalyzer):
         #: Quiet windows since the last measured one.
         self._deferred = 0
         self._batch = batch_across_calls
-        #: The window `analyze_audio` had scored (by the batcher) before Pipecat's analysis runs.
+        #: The window `analyze_audio` looked at before Pipecat's analysis runs, with its confidence
+        #: from the batcher (None: quiet, not scored), so `voice_confidence` needs no second look.
         self._prescored: tuple[bytes, object] | None = None
 
     async def analyze_audio(self, buffer: bytes) -> VADState:
@@ -234,7 +235,9 @@ class SharedSileroVADAnalyzer(SileroVADAnalyzer):
             window_bytes = self._vad_frames_num_bytes
             if window_bytes <= len(self._vad_buffer) + len(buffer) < 2 * window_bytes:
                 window = (self._vad_buffer + buffer)[:window_bytes]
-                if not _quiet(window):
+                if _quiet(window):
+                    self._prescored = (window, None)
+                else:
                     audio = np.frombuffer(window, np.int16).astype(np.float32) / 32768.0
                     try:
                         confidence = await silero_batcher().score(self._model, audio, self.sample_rate)
@@ -248,18 +251,19 @@ class SharedSileroVADAnalyzer(SileroVADAnalyzer):
         """Silero's confidence, or 0 without running the model on a quiet window."""
         prescored, self._prescored = self._prescored, None
         if prescored is not None and prescored[0] == buffer:
-            self.windows_scored += 1
-            self._window_quiet = False
             confidence = prescored[1]
-            self._maybe_reset_model(confidence.item())  # as Pipecat's voice_confidence does
-            return confidence
-        if _quiet(buffer):
+            quiet = confidence is None
+        else:
+            confidence, quiet = None, _quiet(buffer)
+        self._window_quiet = quiet
+        if quiet:
             self.windows_skipped += 1
-            self._window_quiet = True
             return 0.0
         self.windows_scored += 1
-        self._window_quiet = False
-        return super().voice_confidence(buffer)
+        if confidence is None:
+            return super().voice_confidence(buffer)
+        self._maybe_reset_model(confidence.item())  # as Pipecat's voice_confidence does
+        return confidence
 
     def _get_smoothed_volume(self, audio: bytes) -> float:
         """Pipecat's smoothed loudness, measured lazily over quiet windows (module docstring)."""
