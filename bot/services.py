@@ -32,6 +32,7 @@ from pipecat.transcriptions.language import Language
 from pipecat.utils.http import connection_limits
 
 from bot.settings import Settings
+from bot.tls import shared_tls_context
 from bot.voice import VoiceGenerator
 from processors.offline_tts import OfflineTTSService
 from processors.phone_whisper_stt import PhoneWhisperSTTService
@@ -212,7 +213,8 @@ def shared_http_client() -> DefaultAsyncHttpxClient:
     if client is None or client.is_closed:
         # Pipecat's own pool limits for its OpenAI services.
         client = DefaultAsyncHttpxClient(
-            limits=connection_limits(max_keepalive_connections=100, max_connections=1000, keepalive_expiry=None)
+            limits=connection_limits(max_keepalive_connections=100, max_connections=1000, keepalive_expiry=None),
+            verify=shared_tls_context(),
         )
         _HTTP_CLIENTS[loop] = client
     return client
@@ -240,6 +242,16 @@ def _openai_key(settings: Settings) -> str:
 # --- TTS ----------------------------------------------------------------------------------------
 
 
+class SharedTLSElevenLabsTTSService(ElevenLabsTTSService):
+    """`ElevenLabsTTSService` whose ``wss://`` connection uses the process's TLS context
+    (`bot.tls.shared_tls_context`) instead of a new one per call."""
+
+    async def _websocket_connect(self, uri: str, **kwargs):
+        if uri.startswith("wss://"):
+            kwargs.setdefault("ssl", shared_tls_context())
+        return await super()._websocket_connect(uri, **kwargs)
+
+
 def build_tts(settings: Settings, *, voice_type: str) -> TTSService:
     """The voice for one call: ElevenLabs streaming at 8 kHz, or the offline voice."""
     if settings.uses_offline_voice:
@@ -249,7 +261,7 @@ def build_tts(settings: Settings, *, voice_type: str) -> TTSService:
             return await generator.agenerate_voice(text, voice_type, output_format="pcm_8000")
 
         return OfflineTTSService(synthesize=synthesize, voice=voice_type, sample_rate=PHONE_SAMPLE_RATE)
-    return ElevenLabsTTSService(
+    return SharedTLSElevenLabsTTSService(
         api_key=settings.elevenlabs_api_key.get_secret_value(),
         url=settings.elevenlabs_ws_url,
         sample_rate=PHONE_SAMPLE_RATE,

@@ -25,6 +25,7 @@ import telnyx
 from loguru import logger
 
 from bot.settings import Settings
+from bot.tls import shared_tls_context
 
 T = TypeVar("T")
 
@@ -143,6 +144,8 @@ class TelnyxCallControl:
             base_url=base_url,
             max_retries=settings.telnyx_max_retries,
             timeout=settings.telnyx_timeout_secs,
+            # The SDK's own client, on the process's TLS context instead of a new one per client.
+            http_client=telnyx.DefaultAsyncHttpxClient(verify=shared_tls_context()),
         )
 
     async def _call(self, action: str, request: Callable[[], Awaitable[T]]) -> T:

@@ -45,6 +45,7 @@ from elevenlabs.core.api_error import ApiError
 from loguru import logger
 
 from bot.settings import DEFAULT_VOICE_IDS, Settings, get_settings
+from bot.tls import shared_tls_context
 
 #: Version of the offline rendering chain; bump it to invalidate cached offline audio.
 OFFLINE_ENGINE = "espeak-ng+sox/1"
@@ -600,7 +601,7 @@ class VoiceGenerator:
 
     def _elevenlabs_sync(self, request: _Request) -> bytes:
         if self._client is None:
-            self._http = httpx.Client(timeout=self.settings.elevenlabs_timeout_secs)
+            self._http = httpx.Client(timeout=self.settings.elevenlabs_timeout_secs, verify=shared_tls_context())
             self._client = ElevenLabs(
                 api_key=self._key(),
                 base_url=self.settings.elevenlabs_base_url,
@@ -624,7 +625,7 @@ class VoiceGenerator:
 
     async def _elevenlabs_async(self, request: _Request) -> bytes:
         if self._async_client is None:
-            self._async_http = httpx.AsyncClient(timeout=self.settings.elevenlabs_timeout_secs)
+            self._async_http = httpx.AsyncClient(timeout=self.settings.elevenlabs_timeout_secs, verify=shared_tls_context())
             self._async_client = AsyncElevenLabs(
                 api_key=self._key(),
                 base_url=self.settings.elevenlabs_base_url,

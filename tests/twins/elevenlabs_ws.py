@@ -58,7 +58,7 @@ class ElevenLabsTwin(LoopbackTwin):
 
     @property
     def ws_url(self) -> str:
-        return f"ws://127.0.0.1:{self.port}"
+        return f"{'wss' if self.ssl_context else 'ws'}://127.0.0.1:{self.port}"
 
     def texts(self) -> list[str]:
         return [m["text"] for c in self.connections for m in c.messages if m.get("text", "").strip()]

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import ssl
+import subprocess
+from pathlib import Path
 from typing import Self
 
 from aiohttp import web
@@ -11,11 +14,13 @@ class LoopbackTwin:
     """Base of a twin served by aiohttp on 127.0.0.1 (port chosen by the OS).
 
     Subclasses add their routes in `add_routes` and call `super().__init__()`; `port` is known
-    once the `async with` block is entered.
+    once the `async with` block is entered. Set `ssl_context` (a server context) before entering
+    to serve over TLS (https, wss), as the real vendors do.
     """
 
     #: Largest request body the twin accepts (aiohttp's default is 1 MiB).
     client_max_size = 1024 * 1024
+    ssl_context: ssl.SSLContext | None = None
 
     def __init__(self) -> None:
         self._runner: web.AppRunner | None = None
@@ -29,7 +34,7 @@ class LoopbackTwin:
         self.add_routes(app)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        site = web.TCPSite(self._runner, "127.0.0.1", 0, ssl_context=self.ssl_context)
         await site.start()
         self.port = site._server.sockets[0].getsockname()[1]
         return self
@@ -38,3 +43,17 @@ class LoopbackTwin:
         if self._runner:
             await self._runner.cleanup()
             self._runner = None
+
+
+def loopback_tls(directory: Path) -> tuple[Path, ssl.SSLContext]:
+    """A self-signed certificate for 127.0.0.1 (openssl, valid one day) in `directory`: its PEM
+    file, for a client to trust (``SSL_CERT_FILE``), and a server context serving it."""
+    cert, key = directory / "loopback-cert.pem", directory / "loopback-key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
+         "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
+        check=True, capture_output=True,
+    )
+    server = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server.load_cert_chain(cert, key)
+    return cert, server
