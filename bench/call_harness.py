@@ -6,14 +6,12 @@
   and Pipecat's default turn strategies (smart-turn V3, 3 s fallback), OpenAI LLM, ElevenLabs TTS,
   transport; the opener is spoken by the TTS when the stream starts.
 * `prospect_clip(text)`: espeak-ng + sox, 8 kHz 16-bit PCM (cached in the temp directory).
-* `serve_app(app)`: uvicorn on a free loopback port in this process.
 
 Our product server is `api.app.create_app` itself, configured with `bench_settings`.
 """
 
 from __future__ import annotations
 
-import asyncio
 import sys
 import tempfile
 import uuid
@@ -21,7 +19,6 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import uvicorn  # noqa: E402
 from fastapi import FastAPI, WebSocket  # noqa: E402
 from pipecat.audio.vad.silero import SileroVADAnalyzer  # noqa: E402
 from pipecat.frames.frames import TTSSpeakFrame  # noqa: E402
@@ -164,22 +161,3 @@ class StockCallApp:
         runner = WorkerRunner(handle_sigint=False)
         await runner.add_workers(worker)
         await runner.run()
-
-
-async def serve_app(app) -> tuple[uvicorn.Server, asyncio.Task, int]:
-    """Run `app` with uvicorn on a free loopback port in this event loop."""
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="on", ws="websockets-sansio",
-                      ws_per_message_deflate=False)
-    )
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        if task.done():
-            task.result()
-        await asyncio.sleep(0.01)
-    return server, task, server.servers[0].sockets[0].getsockname()[1]
-
-
-async def stop_app(server: uvicorn.Server, task: asyncio.Task) -> None:
-    server.should_exit = True
-    await asyncio.gather(task, return_exceptions=True)

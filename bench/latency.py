@@ -45,14 +45,13 @@ from bench.call_harness import (  # noqa: E402
     p95,
     prospect_clip,
     seed_calls,
-    serve_app,
-    stop_app,
 )
 from bot.assets import render_opener  # noqa: E402
 from bot.media_auth import media_stream_token  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 from bot.telnyx_client import decode_client_state  # noqa: E402
 from bot.twin_media import CalleeTurn, SimulatedCallee  # noqa: E402
+from tests.twins.loopback import serve_app, stop_app  # noqa: E402
 from tests.twins.elevenlabs_http import ElevenLabsTwin as ElevenLabsRestTwin  # noqa: E402
 from tests.twins.elevenlabs_ws import ElevenLabsTwin  # noqa: E402
 from tests.twins.openai_api import ChatReply, OpenAITwin  # noqa: E402

@@ -13,27 +13,21 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
-import math
 
-import uvicorn
 import websockets
 from fastapi import FastAPI, WebSocket
 from pipecat.frames.frames import OutputAudioRawFrame, TTSAudioRawFrame, TTSStartedFrame, TTSStoppedFrame
-from pipecat.pipeline.pipeline import Pipeline
-from pipecat.pipeline.worker import PipelineParams, PipelineWorker
 from pipecat.transports.websocket.fastapi import FastAPIWebsocketParams, FastAPIWebsocketTransport
-from pipecat.workers.runner import WorkerRunner
 
 from pipelines.call_pipeline import build_call_transport
 from processors.gated_input import CallMediaSender
 from processors.media_serializer import CallMediaSerializer, decode_g711, encode_g711
+from tests.processors.helpers import phone_worker, run_until_disconnected, tone_clip
+from tests.twins.loopback import serve_app, stop_app
 
 RATE = 8000
 #: 0.4 s of a 440 Hz tone, 16-bit mono: five of the output's 80 ms messages.
-CLIP = b"".join(
-    int(8000 * math.sin(2 * math.pi * 440 * i / RATE)).to_bytes(2, "little", signed=True)
-    for i in range(int(0.4 * RATE))
-)
+CLIP = tone_clip("filler-tone", "thinking", "Mmm", duration_ms=400).pcm
 #: The coroutines `asyncio.wait_for` wraps in a task in Pipecat's sender.
 WRAPPED = ("Queue.get", "write_audio_frame")
 
@@ -58,11 +52,7 @@ def _app(variant: str, done: asyncio.Event) -> FastAPI:
             transport = build_call_transport(websocket, _params(), sample_rate=RATE)
         else:
             transport = FastAPIWebsocketTransport(websocket=websocket, params=_params())
-        worker = PipelineWorker(
-            Pipeline([transport.input(), transport.output()]),
-            params=PipelineParams(audio_in_sample_rate=RATE, audio_out_sample_rate=RATE),
-            idle_timeout_secs=None, enable_rtvi=False, enable_turn_tracking=False,
-        )
+        worker = phone_worker([transport.input(), transport.output()])
 
         @transport.event_handler("on_client_connected")
         async def _connected(_transport, _client) -> None:
@@ -72,13 +62,7 @@ def _app(variant: str, done: asyncio.Event) -> FastAPI:
                 TTSStoppedFrame(context_id="filler-1"),
             ])
 
-        @transport.event_handler("on_client_disconnected")
-        async def _closed(_transport, _client) -> None:
-            await worker.cancel()
-
-        runner = WorkerRunner(handle_sigint=False)
-        await runner.add_workers(worker)
-        await runner.run()
+        await run_until_disconnected(transport, worker)
         done.set()
 
     return app
@@ -97,12 +81,7 @@ async def _play(variant: str) -> tuple[list[bytes], int]:
         return asyncio.Task(coro, loop=loop, **kwargs)
 
     done = asyncio.Event()
-    server = uvicorn.Server(uvicorn.Config(_app(variant, done), host="127.0.0.1", port=0, log_level="warning",
-                                           ws="websockets-sansio"))
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        await asyncio.sleep(0.01)
-    port = server.servers[0].sockets[0].getsockname()[1]
+    server, task, port = await serve_app(_app(variant, done))
     received: list[bytes] = []
     loop.set_task_factory(factory)
     try:
@@ -114,8 +93,7 @@ async def _play(variant: str) -> tuple[list[bytes], int]:
         await asyncio.wait_for(done.wait(), 5)
     finally:
         loop.set_task_factory(previous)
-        server.should_exit = True
-        await asyncio.gather(task, return_exceptions=True)
+        await stop_app(server, task)
     return received, wrapped
 
 

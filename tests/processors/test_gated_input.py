@@ -15,7 +15,6 @@ import json
 from pathlib import Path
 
 import pytest
-import uvicorn
 import websockets
 from fastapi import FastAPI, WebSocket
 from pipecat.frames.frames import (
@@ -26,11 +25,8 @@ from pipecat.frames.frames import (
     VADUserStartedSpeakingFrame,
     VADUserStoppedSpeakingFrame,
 )
-from pipecat.pipeline.pipeline import Pipeline
-from pipecat.pipeline.worker import PipelineParams, PipelineWorker
 from pipecat.processors.frame_processor import FrameDirection, FrameProcessor
 from pipecat.transports.websocket.fastapi import FastAPIWebsocketParams, FastAPIWebsocketTransport
-from pipecat.workers.runner import WorkerRunner
 
 from bot.twin_media import read_wav_8k_pcm
 from pipelines.call_pipeline import (
@@ -41,6 +37,8 @@ from pipelines.call_pipeline import (
 )
 from processors.gated_input import SpeechGatedWebsocketInput
 from processors.media_serializer import CallMediaSerializer, encode_g711
+from tests.processors.helpers import phone_worker, run_until_disconnected
+from tests.twins.loopback import serve_app, stop_app
 
 CLIP = Path(__file__).resolve().parents[2] / "assets" / "prospects" / "interested" / "01.wav"
 PACKET = 320  # 20 ms of 8 kHz 16-bit PCM
@@ -79,19 +77,7 @@ def _app(variant: str, recorded: list[list[Frame]]) -> FastAPI:
         else:
             transport = FastAPIWebsocketTransport(websocket=websocket, params=_params())
             processors = [transport.input(), build_vad_processor(sample_rate=8000), build_speech_gate(), recorder]
-        worker = PipelineWorker(
-            Pipeline(processors),
-            params=PipelineParams(audio_in_sample_rate=8000, audio_out_sample_rate=8000),
-            idle_timeout_secs=None, enable_rtvi=False, enable_turn_tracking=False,
-        )
-
-        @transport.event_handler("on_client_disconnected")
-        async def _closed(_transport, _client) -> None:
-            await worker.cancel()
-
-        runner = WorkerRunner(handle_sigint=False)
-        await runner.add_workers(worker)
-        await runner.run()
+        await run_until_disconnected(transport, phone_worker(processors))
         recorded.append(recorder.frames)
 
     return app
@@ -111,12 +97,7 @@ def _messages() -> list[str]:
 
 async def _run(variant: str) -> list[Frame]:
     recorded: list[list[Frame]] = []
-    server = uvicorn.Server(uvicorn.Config(_app(variant, recorded), host="127.0.0.1", port=0, log_level="warning",
-                                           ws="websockets-sansio"))
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        await asyncio.sleep(0.01)
-    port = server.servers[0].sockets[0].getsockname()[1]
+    server, task, port = await serve_app(_app(variant, recorded))
     try:
         async with websockets.connect(f"ws://127.0.0.1:{port}/media") as ws:
             for i, message in enumerate(_messages()):
@@ -129,8 +110,7 @@ async def _run(variant: str) -> list[Frame]:
                 break
             await asyncio.sleep(0.02)
     finally:
-        server.should_exit = True
-        await asyncio.gather(task, return_exceptions=True)
+        await stop_app(server, task)
     assert recorded, "the pipeline did not finish"
     return recorded[0]
 

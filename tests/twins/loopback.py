@@ -1,12 +1,14 @@
-"""The one way the aiohttp-based twins serve: an app on a free loopback port, as a context manager."""
+"""Serving on loopback: the aiohttp-based twins (a context manager), an ASGI app under uvicorn, and TLS."""
 
 from __future__ import annotations
 
+import asyncio
 import ssl
 import subprocess
 from pathlib import Path
 from typing import Self
 
+import uvicorn
 from aiohttp import web
 
 
@@ -57,3 +59,22 @@ def loopback_tls(directory: Path) -> tuple[Path, ssl.SSLContext]:
     server = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     server.load_cert_chain(cert, key)
     return cert, server
+
+
+async def serve_app(app) -> tuple[uvicorn.Server, asyncio.Task, int]:
+    """Run `app` with uvicorn on a free loopback port in this event loop."""
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="on", ws="websockets-sansio",
+                      ws_per_message_deflate=False)
+    )
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        if task.done():
+            task.result()
+        await asyncio.sleep(0.01)
+    return server, task, server.servers[0].sockets[0].getsockname()[1]
+
+
+async def stop_app(server: uvicorn.Server, task: asyncio.Task) -> None:
+    server.should_exit = True
+    await asyncio.gather(task, return_exceptions=True)
