@@ -104,6 +104,9 @@ def _free_socket(host: str) -> socket.socket:
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((host, 0))
+    # Listening now, not when uvicorn's start-up ends: the dialer starts inside that start-up and
+    # the carrier twin's first webhooks would be refused (a dropped "answered" left the call hung).
+    sock.listen(128)
     return sock
 
 
