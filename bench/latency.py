@@ -51,9 +51,9 @@ from bot.media_auth import media_stream_token  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 from bot.telnyx_client import decode_client_state  # noqa: E402
 from bot.twin_media import CalleeTurn, SimulatedCallee  # noqa: E402
-from tests.twins.loopback import serve_app, stop_app  # noqa: E402
 from tests.twins.elevenlabs_http import ElevenLabsTwin as ElevenLabsRestTwin  # noqa: E402
 from tests.twins.elevenlabs_ws import ElevenLabsTwin  # noqa: E402
+from tests.twins.loopback import serve_app, stop_app  # noqa: E402
 from tests.twins.openai_api import ChatReply, OpenAITwin  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results" / "latency.json"

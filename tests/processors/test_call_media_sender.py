@@ -20,12 +20,13 @@ from pipecat.frames.frames import OutputAudioRawFrame, TTSAudioRawFrame, TTSStar
 from pipecat.transports.websocket.fastapi import FastAPIWebsocketParams, FastAPIWebsocketTransport
 
 from pipelines.call_pipeline import build_call_transport
+from processors.audio_clip import TELEPHONY_SAMPLE_RATE
 from processors.gated_input import CallMediaSender
 from processors.media_serializer import CallMediaSerializer, decode_g711, encode_g711
 from tests.processors.helpers import phone_worker, run_until_disconnected, tone_clip
 from tests.twins.loopback import serve_app, stop_app
 
-RATE = 8000
+RATE = TELEPHONY_SAMPLE_RATE
 #: 0.4 s of a 440 Hz tone, 16-bit mono: five of the output's 80 ms messages.
 CLIP = tone_clip("filler-tone", "thinking", "Mmm", duration_ms=400).pcm
 #: The coroutines `asyncio.wait_for` wraps in a task in Pipecat's sender.
@@ -108,10 +109,13 @@ async def test_the_call_sender_writes_the_same_audio_as_pipecats_without_a_task_
     assert our_tasks == 0
 
 
-async def test_a_write_the_peer_never_takes_is_given_up_after_the_time_limit() -> None:
-    class _Socket:
-        headers: dict = {}
+class _Socket:
+    """Enough of a WebSocket to build the call transport without serving it."""
 
+    headers: dict = {}
+
+
+async def test_a_write_the_peer_never_takes_is_given_up_after_the_time_limit() -> None:
     params = _params(audio_out_write_timeout_secs=0.05)
     output = build_call_transport(_Socket(), params).output()
     errors: list[dict] = []
@@ -133,9 +137,6 @@ async def test_a_write_the_peer_never_takes_is_given_up_after_the_time_limit() -
 
 
 async def test_the_bot_counts_as_silent_when_no_audio_comes_within_the_fallback() -> None:
-    class _Socket:
-        headers: dict = {}
-
     params = _params()
     output = build_call_transport(_Socket(), params).output()
     sender = CallMediaSender(output, destination=None, sample_rate=RATE, audio_chunk_size=1280, params=params)
